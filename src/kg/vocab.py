@@ -1,0 +1,145 @@
+"""Namespaces and the IRIs kg mints: the one place that knows how an IRI is spelled."""
+
+import hashlib
+import re
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from pyoxigraph import NamedNode
+from slugify import slugify
+
+from kg.settings import DEFAULT_BASE_IRI
+
+KG_NS = "https://w3id.org/airm-kg/ontology#"
+ONTOLOGY_IRI = "https://w3id.org/airm-kg/ontology"
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
+XSD_NS = "http://www.w3.org/2001/XMLSchema#"
+SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
+DCTERMS_NS = "http://purl.org/dc/terms/"
+BIBO_NS = "http://purl.org/ontology/bibo/"
+FOAF_NS = "http://xmlns.com/foaf/0.1/"
+PROV_NS = "http://www.w3.org/ns/prov#"
+OWL_NS = "http://www.w3.org/2002/07/owl#"
+
+PREFIXES = {
+    "kg": KG_NS,
+    "rdf": RDF_NS,
+    "rdfs": RDFS_NS,
+    "xsd": XSD_NS,
+    "skos": SKOS_NS,
+    "dcterms": DCTERMS_NS,
+    "bibo": BIBO_NS,
+    "foaf": FOAF_NS,
+    "prov": PROV_NS,
+    "owl": OWL_NS,
+}
+
+#: Where an entry with a navigator ID is published (the IDs come from these pages' URLs).
+NAVIGATOR_PAGE = "https://www.airi-navigator.com/mitigations-v2/"
+
+_SLUG_MAX = 80
+
+
+class Terms:
+    """Ontology terms as pyoxigraph nodes, built once (node construction is a hot path)."""
+
+    def __init__(self, namespace: str, names: str) -> None:
+        for name in names.split():
+            setattr(self, name.replace("-", "_"), NamedNode(namespace + name))
+
+
+KG = Terms(
+    KG_NS,
+    "Mitigation SourceDocument Author Heading HeadingScheme category lifecycleStage actor "
+    "rmfFunction sourceDocument sourceHeading parentMitigation quotation rationale navigatorId "
+    "headingPath inDocument sourceFile contentHash loaderVersion",
+)
+RDF = Terms(RDF_NS, "type Seq")
+RDFS = Terms(RDFS_NS, "label seeAlso")
+SKOS = Terms(SKOS_NS, "prefLabel notation broader inScheme")
+DCTERMS = Terms(DCTERMS_NS, "title creator issued abstract")
+BIBO = Terms(BIBO_NS, "authorList")
+FOAF = Terms(FOAF_NS, "name familyName givenName")
+PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom")
+XSD = Terms(XSD_NS, "gYear dateTime string")
+
+_RDF_MEMBER = [NamedNode(f"{RDF_NS}_{i}") for i in range(1, 65)]
+
+
+def rdf_member(position: int) -> NamedNode:
+    """rdf:_1, rdf:_2, … for ordered containers."""
+    if position <= len(_RDF_MEMBER):
+        return _RDF_MEMBER[position - 1]
+    return NamedNode(f"{RDF_NS}_{position}")
+
+
+def slug(text: str) -> str:
+    """A readable, stable IRI segment; falls back to a digest for text with no letters or digits."""
+    readable = slugify(text, max_length=_SLUG_MAX, word_boundary=True, save_order=True)
+    if readable:
+        return readable
+    return "h" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Iris:
+    """Mints data IRIs under one base (setting `KG_BASE_IRI`)."""
+
+    base: str = DEFAULT_BASE_IRI
+
+    def _node(self, path: str) -> NamedNode:
+        return NamedNode(self.base + path)
+
+    def mitigation(self, entry_id: str) -> NamedNode:
+        return self._node(f"mitigation/{quote(entry_id)}")
+
+    def listed_mitigation(self, document_key: str, path: list[str]) -> NamedNode:
+        """A mitigation known by its heading path in a document (from another entry's list)."""
+        return self._node(f"mitigation/{document_key}/" + "/".join(slug(s) for s in path))
+
+    def child_mitigation(self, parent: NamedNode, name: str) -> NamedNode:
+        return NamedNode(f"{parent.value}/{slug(name)}")
+
+    def document(self, document_key: str) -> NamedNode:
+        return self._node(f"document/{document_key}")
+
+    def author_list(self, document_key: str) -> NamedNode:
+        return self._node(f"document/{document_key}/authors")
+
+    def author(self, name: str) -> NamedNode:
+        return self._node(f"author/{slug(name)}")
+
+    def heading_scheme(self, document_key: str) -> NamedNode:
+        return self._node(f"heading/{document_key}")
+
+    def heading(self, document_key: str, path: list[str]) -> NamedNode:
+        return self._node(f"heading/{document_key}/" + "/".join(slug(s) for s in path))
+
+    def category(self, code: str) -> NamedNode:
+        return self._node(f"taxonomy/mitigation/{code}")
+
+    def concept(self, scheme: str, name: str) -> NamedNode:
+        return self._node(f"taxonomy/{scheme}/{slug(name)}")
+
+    def file_graph(self, file_name: str) -> NamedNode:
+        return self._node(f"graph/file/{quote(file_name)}")
+
+    def vocabulary_graph(self, name: str) -> NamedNode:
+        return self._node(f"graph/vocabulary/{name}")
+
+    @property
+    def provenance_graph(self) -> NamedNode:
+        return self._node("graph/provenance")
+
+    def rebase(self, iri: str) -> str:
+        """Moves an IRI written under the default base (in ontology files) to this base."""
+        if self.base != DEFAULT_BASE_IRI and iri.startswith(DEFAULT_BASE_IRI):
+            if not iri.startswith((KG_NS, ONTOLOGY_IRI)):
+                return self.base + iri[len(DEFAULT_BASE_IRI) :]
+        return iri
+
+
+def document_key(title: str) -> str:
+    """Documents are keyed by their title: every page of a document prints the same one."""
+    return slug(re.sub(r"\s+", " ", title).strip())
