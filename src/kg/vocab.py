@@ -52,7 +52,7 @@ class Terms:
 KG = Terms(
     KG_NS,
     "Mitigation SourceDocument Author Heading HeadingScheme category lifecycleStage actor "
-    "rmfFunction sourceDocument sourceHeading parentMitigation quotation rationale navigatorId "
+    "rmfFunction sourceDocument sourceHeading parentMitigation parentLabel quotation rationale navigatorId "
     "headingPath inDocument sourceFile contentHash loaderVersion",
 )
 RDF = Terms(RDF_NS, "type Seq")

@@ -1,0 +1,228 @@
+"""The `kg` command: thin commands over the parser, loader and store.
+
+Exit codes: 0 ok; 1 the data has errors (a file is not an entry, a load was rejected);
+2 usage or runtime error (bad option, invalid query, unusable store).
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import click
+from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from rich.console import Console
+from rich.progress import track
+from rich.table import Table
+
+from kg.errors import InputError, KgError
+from kg.load import Loader
+from kg.navigator import PageParser
+from kg.settings import Settings
+from kg.stats import store_stats
+from kg.store import OxigraphStore
+from kg.taxonomy import load_vocabulary
+
+OK, DATA_ERROR, USAGE_ERROR = 0, 1, 2
+#: Show a progress bar from this many files on.
+PROGRESS_FROM = 50
+EXPORT_FORMATS = {
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "nquads": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+    "jsonld": RdfFormat.JSON_LD,
+}
+RESULT_FORMATS = {"csv": QueryResultsFormat.CSV, "json": QueryResultsFormat.JSON}
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj
+
+
+def _store(ctx: click.Context) -> OxigraphStore:
+    return OxigraphStore(_settings(ctx).store)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="KG_STORE",
+    help="Store directory  [env KG_STORE; default .kg/store]",
+)
+@click.option(
+    "--base-iri", envvar="KG_BASE_IRI", help="Base of data IRIs  [env KG_BASE_IRI]"
+)
+@click.version_option(package_name="kg")
+@click.pass_context
+def cli(ctx: click.Context, store: Path | None, base_iri: str | None) -> None:
+    """kg: a knowledge graph of AI risk mitigations."""
+    overrides = {k: v for k, v in {"store": store, "base_iri": base_iri}.items() if v}
+    try:
+        ctx.obj = Settings(**overrides)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jsonl", is_flag=True, help="One JSON object per line instead of indented JSON.")
+@click.pass_context
+def parse(ctx: click.Context, files: tuple[Path, ...], jsonl: bool) -> None:
+    """Parse navigator entry pages and print each entry as JSON."""
+    parser = PageParser(load_vocabulary(_settings(ctx).ontology_dir))
+    failed = False
+    for path in files:
+        try:
+            entry = parser.parse_bytes(_read(path), path.name)
+        except InputError as error:
+            stderr.print(f"error: {error}")
+            failed = True
+            continue
+        indent = None if jsonl else 2
+        click.echo(json.dumps(entry.to_json(), ensure_ascii=False, indent=indent))
+    ctx.exit(DATA_ERROR if failed else OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Report files that are not entries and commit the rest (default: commit nothing).",
+)
+@click.option("-v", "--verbose", is_flag=True, help="List every warning.")
+@click.pass_context
+def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbose: bool) -> None:
+    """Load entry pages (files or folders of *.txt) and the ontology into the store."""
+    loader = Loader(_settings(ctx), _store(ctx))
+    sources = loader.vocabulary_sources() + loader.entry_sources(paths)
+
+    def progress(items):
+        return track(
+            items,
+            description="Loading",
+            console=stderr,
+            disable=len(sources) < PROGRESS_FROM,
+            transient=True,
+        )
+
+    report = loader.load(sources, skip_invalid=skip_invalid, progress=progress)
+    for error in report.errors:
+        stderr.print(f"error: {error}")
+    if verbose:
+        for path, warnings in report.warnings.items():
+            for warning in warnings:
+                stderr.print(f"warning: {path}: {warning}")
+    rejected = bool(report.errors) and not skip_invalid
+    state = "nothing committed, store unchanged" if rejected else f"{report.quads} quads written"
+    stderr.print(
+        f"{report.files} files: {report.entries} entries loaded, {report.unchanged} unchanged, "
+        f"{len(report.errors)} rejected, {report.warning_count} warnings; {state}"
+    )
+    ctx.exit(DATA_ERROR if rejected else OK)
+
+
+@cli.command()
+@click.argument("query")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="For SELECT and ASK; CONSTRUCT and DESCRIBE always print Turtle.",
+)
+@click.pass_context
+def query(ctx: click.Context, query: str, output_format: str) -> None:
+    """Run a SPARQL query (text, or a path to a .rq file) on the store."""
+    path = Path(query)
+    sparql = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
+    result = _store(ctx).query(sparql)
+    out = sys.stdout.buffer
+    if isinstance(result, QuerySolutions | QueryBoolean) and output_format != "table":
+        result.serialize(out, RESULT_FORMATS[output_format])
+    elif isinstance(result, QueryBoolean):
+        click.echo("true" if result else "false")
+    elif isinstance(result, QuerySolutions):
+        _print_table(result)
+    else:
+        from pyoxigraph import serialize
+
+        from kg.vocab import PREFIXES
+
+        serialize(result, out, RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def _print_table(result: QuerySolutions) -> None:
+    variables = [v.value for v in result.variables]
+    table = Table(*variables)
+    for row in result:
+        table.add_row(*("" if row[v] is None else str(row[v]) for v in variables))
+    Console(highlight=False, width=200).print(table)
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(EXPORT_FORMATS)),
+    default="nquads",
+    show_default=True,
+    help="turtle, ntriples and jsonld write the merged graph; nquads and trig keep named graphs.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+@click.pass_context
+def export(ctx: click.Context, output_format: str, output: Path | None) -> None:
+    """Export the whole graph."""
+    rdf_format = EXPORT_FORMATS[output_format]
+    if output is None:
+        _store(ctx).export(sys.stdout.buffer, rdf_format)
+        return
+    with output.open("wb") as stream:
+        _store(ctx).export(stream, rdf_format)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def stats(ctx: click.Context, as_json: bool) -> None:
+    """Count triples, graphs and resources per class."""
+    numbers = store_stats(_store(ctx))
+    if as_json:
+        click.echo(json.dumps(numbers, indent=2))
+        return
+    table = Table("what", "count")
+    table.add_row("triples (merged graph)", str(numbers["triples"]))
+    table.add_row("quads (all graphs)", str(numbers["quads"]))
+    table.add_row("named graphs", str(numbers["graphs"]))
+    for name, count in numbers["classes"].items():
+        table.add_row(name, str(count))
+    Console(highlight=False).print(table)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(USAGE_ERROR)
+    except click.Abort:
+        stderr.print("aborted")
+        sys.exit(USAGE_ERROR)
+    except KgError as error:
+        stderr.print(f"error: {error}")
+        sys.exit(DATA_ERROR if isinstance(error, InputError) else USAGE_ERROR)

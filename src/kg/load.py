@@ -1,0 +1,166 @@
+"""Loading files into the store: find them, skip unchanged ones, parse, map, commit once."""
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+
+from kg import __version__
+from kg.errors import InputError
+from kg.navigator import PageParser
+from kg.rdfize import entry_quads
+from kg.settings import Settings
+from kg.store import Changeset, OxigraphStore
+from kg.taxonomy import load_vocabulary
+from kg.vocab import KG, PROV, RDF, XSD, Iris
+
+ENTRY_SUFFIXES = {".txt"}
+VOCABULARY_FILES = ("kg.ttl", "taxonomies/*.ttl")
+
+
+@dataclass
+class LoadReport:
+    files: int = 0
+    entries: int = 0
+    unchanged: int = 0
+    quads: int = 0
+    warnings: dict[str, list[str]] = field(default_factory=dict)
+    errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def warning_count(self) -> int:
+        return sum(len(w) for w in self.warnings.values())
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file to load: the graph it fills and how to turn its bytes into quads."""
+
+    path: Path
+    graph: NamedNode
+    is_entry: bool
+
+
+def find_entry_files(paths: Iterable[Path]) -> list[Path]:
+    """Files as given, and the entry pages (*.txt) under folders, in a stable order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in ENTRY_SUFFIXES))
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise InputError(str(path), "no such file or folder")
+    return list(dict.fromkeys(found))
+
+
+def content_hash(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class Loader:
+    """Loads entry pages and the vocabulary into a store in one atomic commit."""
+
+    def __init__(self, settings: Settings, store: OxigraphStore) -> None:
+        self.settings = settings
+        self.store = store
+        self.iris = Iris(settings.base_iri)
+        self.parser = PageParser(load_vocabulary(settings.ontology_dir))
+
+    def vocabulary_sources(self) -> list[Source]:
+        files = []
+        for pattern in VOCABULARY_FILES:
+            files.extend(sorted(self.settings.ontology_dir.glob(pattern)))
+        return [
+            Source(path, self.iris.vocabulary_graph(path.stem), is_entry=False) for path in files
+        ]
+
+    def entry_sources(self, paths: Iterable[Path]) -> list[Source]:
+        return [
+            Source(path, self.iris.file_graph(path.name), is_entry=True)
+            for path in find_entry_files(paths)
+        ]
+
+    def load(
+        self,
+        sources: list[Source],
+        *,
+        skip_invalid: bool = False,
+        progress: Callable[[Iterable[Source]], Iterator[Source]] = iter,
+    ) -> LoadReport:
+        """Commits every changed source, or nothing when one fails (unless skip_invalid)."""
+        report = LoadReport(files=len(sources))
+        loaded = self.loaded_hashes()
+        changes = Changeset()
+        for source in progress(sources):
+            try:
+                data = source.path.read_bytes()
+            except OSError as error:
+                report.errors.append(InputError(str(source.path), f"cannot read: {error.strerror}"))
+                continue
+            digest = content_hash(data)
+            if loaded.get(source.graph.value) == digest or source.graph in changes.graphs:
+                report.unchanged += 1
+                continue
+            try:
+                to_quads = self._entry_quads if source.is_entry else self._turtle_quads
+                quads, warnings = to_quads(source, data)
+            except InputError as error:
+                report.errors.append(error)
+                continue
+            quads.extend(self._provenance(source, digest))
+            changes.graphs[source.graph] = quads
+            report.entries += source.is_entry
+            if warnings:
+                report.warnings[str(source.path)] = warnings
+        if report.errors and not skip_invalid:
+            return report  # nothing written: the store stays exactly as it was
+        self.store.commit(changes)
+        report.quads = changes.quad_count
+        return report
+
+    def loaded_hashes(self) -> dict[str, str]:
+        rows = self.store.query(
+            "SELECT ?g ?hash WHERE { GRAPH ?g { ?g kg:contentHash ?hash } }"
+        )
+        return {row["g"].value: row["hash"].value for row in rows}
+
+    # --- source kinds -------------------------------------------------------------------------
+
+    def _entry_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
+        entry = self.parser.parse_bytes(data, source.path.name)
+        return entry_quads(entry, self.iris, source.graph), entry.warnings
+
+    def _turtle_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
+        graph = source.graph
+        try:
+            triples = list(parse(data, format=RdfFormat.TURTLE))
+        except SyntaxError as error:
+            raise InputError(str(source.path), f"invalid Turtle: {error}") from None
+        rebase = self.iris.rebase
+        return [
+            Quad(_rebased(t.subject, rebase), t.predicate, _rebased(t.object, rebase), graph)
+            for t in triples
+        ], []
+
+    def _provenance(self, source: Source, digest: str) -> list[Quad]:
+        graph = source.graph
+        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        return [
+            Quad(graph, RDF.type, PROV.Entity, graph),
+            Quad(graph, KG.sourceFile, Literal(source.path.name), graph),
+            Quad(graph, KG.contentHash, Literal(digest), graph),
+            Quad(graph, KG.loaderVersion, Literal(f"kg {__version__}"), graph),
+            Quad(graph, PROV.generatedAtTime, Literal(now, datatype=XSD.dateTime), graph),
+        ]
+
+
+def _rebased(term, rebase):
+    if isinstance(term, NamedNode):
+        moved = rebase(term.value)
+        return term if moved == term.value else NamedNode(moved)
+    return term
+

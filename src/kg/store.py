@@ -1,0 +1,208 @@
+"""The persistent store behind a narrow interface (commit graphs, query, update, export).
+
+`OxigraphStore` keeps each committed state of the dataset in its own generation directory and
+points `current` at the live one. A commit copies the live generation (a RocksDB checkpoint: hard
+links, not a data copy), writes the change into the copy with the bulk loader, and then swaps the
+`current` link with one atomic rename. A failure or interruption at any point before the rename
+leaves the previous generation untouched and live; the next commit removes the abandoned copy.
+Readers never open a directory that a writer is changing.
+"""
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from itertools import chain
+from pathlib import Path
+from typing import IO, Protocol
+
+from pyoxigraph import (
+    DefaultGraph,
+    NamedNode,
+    Quad,
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Store,
+    serialize,
+)
+
+from kg.errors import QueryError, StoreError
+from kg.vocab import PREFIXES
+
+CURRENT = "current"
+GENERATION_PREFIX = "gen-"
+
+
+@dataclass
+class Changeset:
+    """Named graphs to set to new content; every other graph stays as it is."""
+
+    graphs: dict[NamedNode, list[Quad]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.graphs)
+
+    @property
+    def quad_count(self) -> int:
+        return sum(len(quads) for quads in self.graphs.values())
+
+
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples
+
+
+class GraphStore(Protocol):
+    """What loaders, the CLI and the API may ask of a store (a remote one can stand in)."""
+
+    def commit(self, changes: Changeset) -> None:
+        """Replaces the changed graphs atomically: all of them or none."""
+
+    def query(self, sparql: str, **options: object) -> QueryResult: ...
+
+    def update(self, sparql: str) -> None: ...
+
+    def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None: ...
+
+    def quad_count(self) -> int: ...
+
+
+class OxigraphStore:
+    """A pyoxigraph store on disk, committed by generations (see the module docstring)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._handle: tuple[Path, Store] | None = None
+
+    # --- reading ----------------------------------------------------------------------------
+
+    @property
+    def live_directory(self) -> Path | None:
+        link = self.directory / CURRENT
+        return link.resolve() if link.is_symlink() else None
+
+    def _reader(self) -> Store:
+        """A read-only handle on the live generation, reopened when a commit switched it."""
+        live = self.live_directory
+        if live is None:
+            return Store()  # nothing committed yet: an empty dataset
+        if self._handle is None or self._handle[0] != live:
+            try:
+                self._handle = (live, Store.read_only(str(live)))
+            except OSError as error:
+                raise StoreError(f"{self.directory}: cannot open the store: {error}") from None
+        return self._handle[1]
+
+    def query(self, sparql: str, **options: object) -> QueryResult:
+        """Runs a query; the default graph is the union of all loaded graphs (each fact once)."""
+        try:
+            return self._reader().query(sparql, prefixes=PREFIXES, **options)
+        except SyntaxError as error:
+            raise QueryError(f"invalid SPARQL: {error}") from None
+        except OSError as error:
+            raise QueryError(f"query failed: {error}") from None
+
+    def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
+        store = self._reader()
+        if rdf_format.supports_datasets:
+            # The default graph is derived from the named graphs: export only those.
+            quads = store.quads_for_pattern(None, None, None, None)
+            serialize((q for q in quads if q.graph_name != DefaultGraph()), output, rdf_format)
+        else:
+            store.dump(output, rdf_format, from_graph=DefaultGraph(), prefixes=PREFIXES)
+
+    def quad_count(self) -> int:
+        return len(self._reader())
+
+    def named_graphs(self) -> list[NamedNode]:
+        return [g for g in self._reader().named_graphs() if isinstance(g, NamedNode)]
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def commit(self, changes: Changeset) -> None:
+        if not changes:
+            return
+        with self._next_generation() as store:
+            old = set()
+            for graph in changes.graphs:
+                old.update(_triple(q) for q in store.quads_for_pattern(None, None, None, graph))
+                store.remove_graph(graph)
+            new = {_triple(q) for quads in changes.graphs.values() for q in quads}
+            store.bulk_extend(
+                chain(
+                    (quad for quads in changes.graphs.values() for quad in quads),
+                    (Quad(s, p, o) for s, p, o in new),
+                )
+            )
+            # A fact leaves the default graph only when no named graph states it any more.
+            gone = [
+                Quad(s, p, o)
+                for s, p, o in old - new
+                if not any(
+                    q.graph_name != DefaultGraph() for q in store.quads_for_pattern(s, p, o, None)
+                )
+            ]
+            for quad in gone:
+                store.remove(quad)
+            store.flush()
+
+    def update(self, sparql: str) -> None:
+        with self._next_generation() as store:
+            try:
+                store.update(sparql, prefixes=PREFIXES)
+            except SyntaxError as error:
+                raise QueryError(f"invalid SPARQL update: {error}") from None
+
+    @contextmanager
+    def _next_generation(self) -> Iterator[Store]:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        live = self.live_directory
+        self._remove_abandoned(keep=live)
+        number = int(live.name.removeprefix(GENERATION_PREFIX)) + 1 if live else 1
+        target = self.directory / f"{GENERATION_PREFIX}{number:06d}"
+        try:
+            if live is None:
+                store = Store(str(target))
+            else:
+                Store.read_only(str(live)).backup(str(target))
+                store = Store(str(target))
+        except OSError as error:
+            raise StoreError(f"{self.directory}: cannot prepare a new generation: {error}") from None
+        try:
+            yield store
+        except BaseException:
+            del store
+            shutil.rmtree(target, ignore_errors=True)
+            raise
+        del store  # closes the database before it goes live
+        self._switch(target)
+        if live is not None:
+            shutil.rmtree(live, ignore_errors=True)
+
+    def _switch(self, target: Path) -> None:
+        link = self.directory / CURRENT
+        staging = self.directory / f".{CURRENT}.{os.getpid()}"
+        staging.unlink(missing_ok=True)
+        staging.symlink_to(target.name)
+        os.replace(staging, link)  # atomic on POSIX: readers see the old or the new, never neither
+        _fsync_directory(self.directory)
+
+    def _remove_abandoned(self, keep: Path | None) -> None:
+        for path in self.directory.glob(f"{GENERATION_PREFIX}*"):
+            if path != keep:
+                shutil.rmtree(path, ignore_errors=True)
+        for path in self.directory.glob(f".{CURRENT}.*"):
+            path.unlink(missing_ok=True)
+
+
+def _triple(quad: Quad) -> tuple:
+    return quad.subject, quad.predicate, quad.object
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
