@@ -52,9 +52,7 @@ def _store(ctx: click.Context) -> OxigraphStore:
     envvar="KG_STORE",
     help="Store directory  [env KG_STORE; default .kg/store]",
 )
-@click.option(
-    "--base-iri", envvar="KG_BASE_IRI", help="Base of data IRIs  [env KG_BASE_IRI]"
-)
+@click.option("--base-iri", envvar="KG_BASE_IRI", help="Base of data IRIs  [env KG_BASE_IRI]")
 @click.version_option(package_name="kg")
 @click.pass_context
 def cli(ctx: click.Context, store: Path | None, base_iri: str | None) -> None:
@@ -214,9 +212,8 @@ def _read(path: Path) -> bytes:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
-    except click.exceptions.Exit as done:
-        sys.exit(done.exit_code)
+        # Without standalone mode, click returns the code given to ctx.exit() instead of exiting.
+        code = cli.main(standalone_mode=False)
     except click.ClickException as error:
         error.show()
         sys.exit(USAGE_ERROR)
@@ -226,3 +223,4 @@ def main() -> None:
     except KgError as error:
         stderr.print(f"error: {error}")
         sys.exit(DATA_ERROR if isinstance(error, InputError) else USAGE_ERROR)
+    sys.exit(code if isinstance(code, int) else OK)

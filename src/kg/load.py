@@ -123,9 +123,7 @@ class Loader:
         return report
 
     def loaded_hashes(self) -> dict[str, str]:
-        rows = self.store.query(
-            "SELECT ?g ?hash WHERE { GRAPH ?g { ?g kg:contentHash ?hash } }"
-        )
+        rows = self.store.query("SELECT ?g ?hash WHERE { GRAPH ?g { ?g kg:contentHash ?hash } }")
         return {row["g"].value: row["hash"].value for row in rows}
 
     # --- source kinds -------------------------------------------------------------------------
@@ -163,4 +161,3 @@ def _rebased(term, rebase):
         moved = rebase(term.value)
         return term if moved == term.value else NamedNode(moved)
     return term
-

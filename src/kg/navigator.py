@@ -1,8 +1,8 @@
-"""Parses the text of a navigator mitigation entry page (see ontology/README.md, "Input").
+"""Parses the text of a navigator mitigation entry page into an `Entry`.
 
-The page layout and its traps are described in the project's page-format notes; the rules that matter
-here: a taxonomy code ends the list item *before* it and is glued to the start of the next line, a
-code is only a notation followed by its category's exact name, and a page may stop anywhere.
+The rules that shape this module: a taxonomy code ends the list item *before* it and is glued to
+the start of the next line; a code is only a notation followed by its category's exact name
+(section numbers in names look the same); and a page may stop anywhere.
 """
 
 import hashlib
@@ -261,7 +261,9 @@ class PageParser:
                 values.append(Classification(value.name, printed))
                 _check_definition(printed, value, tail, definition_at, warnings)
             if len(tail) > start + 6:
-                warnings.append(f"line {tail[start + 6].number}: unexpected text after the page end")
+                warnings.append(
+                    f"line {tail[start + 6].number}: unexpected text after the page end"
+                )
             # The page is complete when it reaches its last block, the function's definition.
             complete = values[2] is not None and values[2].definition is not None
             return tail[:start], values[0], values[1], values[2], complete
@@ -316,7 +318,11 @@ def _missing_blocks(
             missing.append("authors and year")
         if paper.abstract is None:
             missing.append("abstract")
-    for label, value in (("lifecycle stage", stage), ("actor", actor), ("AI RMF function", function)):
+    for label, value in (
+        ("lifecycle stage", stage),
+        ("actor", actor),
+        ("AI RMF function", function),
+    ):
         if value is None:
             missing.append(label)
         elif value.definition is None:
@@ -336,14 +342,12 @@ def _is_parent_label(first: str, second: str, later_names: list[str]) -> bool:
     """Whether the first line of the first list group is the entry's parent label.
 
     The alternative is an item name followed by its description. A second line that is a path, or
-    the root of a later path, is a name; running text is a description; otherwise a first line
-    naming a listed heading is a label.
+    the root of a later path, is a name; running text is a description; two short lines are a
+    label and a name.
     """
     if " > " in second or any(name.startswith(second + " > ") for name in later_names):
         return True
-    if _looks_like_description(second):
-        return False
-    return True
+    return not _looks_like_description(second)
 
 
 def _split_children(

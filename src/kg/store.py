@@ -33,6 +33,8 @@ from kg.errors import QueryError, StoreError
 from kg.vocab import PREFIXES
 
 CURRENT = "current"
+#: Export formats that keep named graphs; the others get the merged graph.
+DATASET_FORMATS = (RdfFormat.N_QUADS, RdfFormat.TRIG)
 GENERATION_PREFIX = "gen-"
 
 
@@ -105,7 +107,7 @@ class OxigraphStore:
 
     def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
         store = self._reader()
-        if rdf_format.supports_datasets:
+        if rdf_format in DATASET_FORMATS:
             # The default graph is derived from the named graphs: export only those.
             quads = store.quads_for_pattern(None, None, None, None)
             serialize((q for q in quads if q.graph_name != DefaultGraph()), output, rdf_format)
@@ -168,7 +170,9 @@ class OxigraphStore:
                 Store.read_only(str(live)).backup(str(target))
                 store = Store(str(target))
         except OSError as error:
-            raise StoreError(f"{self.directory}: cannot prepare a new generation: {error}") from None
+            raise StoreError(
+                f"{self.directory}: cannot prepare a new generation: {error}"
+            ) from None
         try:
             yield store
         except BaseException:

@@ -110,4 +110,3 @@ def load_vocabulary(ontology_dir: Path) -> Vocabulary:
                 )
         schemes[scheme] = values_by_name
     return Vocabulary(categories, schemes["stage"], schemes["actor"], schemes["rmf-function"])
-

@@ -52,8 +52,8 @@ class Terms:
 KG = Terms(
     KG_NS,
     "Mitigation SourceDocument Author Heading HeadingScheme category lifecycleStage actor "
-    "rmfFunction sourceDocument sourceHeading parentMitigation parentLabel quotation rationale navigatorId "
-    "headingPath inDocument sourceFile contentHash loaderVersion",
+    "rmfFunction sourceDocument sourceHeading parentMitigation parentLabel quotation rationale "
+    "navigatorId headingPath inDocument sourceFile contentHash loaderVersion",
 )
 RDF = Terms(RDF_NS, "type Seq")
 RDFS = Terms(RDFS_NS, "label seeAlso")
@@ -134,10 +134,12 @@ class Iris:
 
     def rebase(self, iri: str) -> str:
         """Moves an IRI written under the default base (in ontology files) to this base."""
-        if self.base != DEFAULT_BASE_IRI and iri.startswith(DEFAULT_BASE_IRI):
-            if not iri.startswith((KG_NS, ONTOLOGY_IRI)):
-                return self.base + iri[len(DEFAULT_BASE_IRI) :]
-        return iri
+        movable = iri.startswith(DEFAULT_BASE_IRI) and not iri.startswith((KG_NS, ONTOLOGY_IRI))
+        return (
+            self.base + iri[len(DEFAULT_BASE_IRI) :]
+            if self.base != DEFAULT_BASE_IRI and movable
+            else iri
+        )
 
 
 def document_key(title: str) -> str:

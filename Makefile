@@ -1,0 +1,29 @@
+# The two commands of the README: `make run` (serve-less main job for now) and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+READY := $(VENV)/.installed
+
+.PHONY: run test lint bench clean
+
+$(READY): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[test]'
+	touch $@
+
+run: $(READY)
+	$(BIN)/kg load data/sample
+	$(BIN)/kg stats
+
+lint: $(READY)
+	$(BIN)/ruff check src tests bench
+
+test: lint
+	$(BIN)/python -m pytest
+
+bench: $(READY)
+	$(BIN)/python bench/load_bench.py
+
+clean:
+	rm -rf $(VENV) .kg

@@ -1,0 +1,143 @@
+"""The `kg` command as users run it: a real process, parsed output, documented exit codes."""
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import rdflib
+from conftest import ROOT, SAMPLE
+
+KG = [sys.executable, "-m", "kg"]
+
+
+def kg(*args: str, store: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "KG_STORE": str(store), **env}
+    return subprocess.run([*KG, *args], capture_output=True, env=environment, check=False)
+
+
+@pytest.fixture
+def loaded(tmp_path) -> Path:
+    store = tmp_path / "store"
+    assert kg("load", str(SAMPLE), store=store).returncode == 0
+    return store
+
+
+def test_parse_prints_entries_and_reports_bad_files(tmp_path):
+    bad = tmp_path / "risk.txt"
+    bad.write_text("Privacy\nAI that leaks data.\n", encoding="utf-8")
+    done = kg("parse", "--jsonl", str(bad), *map(str, sorted(SAMPLE.glob("*.txt"))), store=tmp_path)
+    assert done.returncode == 1
+    records = [json.loads(line) for line in done.stdout.decode().splitlines()]
+    assert [r["category"]["code"] for r in records] == ["2.4.1", "1.1"]
+    assert "risk.txt:1: expected the definition of a mitigation category" in done.stderr.decode()
+
+
+def test_load_summary_and_exit_codes(tmp_path):
+    store = tmp_path / "store"
+    done = kg("load", str(SAMPLE), store=store)
+    assert done.returncode == 0
+    assert "2 entries loaded" in done.stderr.decode()
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "x.txt").write_bytes(b"\x00\x01")
+    done = kg("load", str(bad), store=store)
+    assert done.returncode == 1
+    assert "nothing committed, store unchanged" in done.stderr.decode()
+    assert kg("load", str(tmp_path / "missing"), store=store).returncode == 1
+
+
+def test_query_formats(loaded):
+    sparql = "SELECT ?id WHERE { ?m kg:navigatorId ?id } ORDER BY ?id"
+    as_json = json.loads(kg("query", sparql, "--format", "json", store=loaded).stdout)
+    ids = [b["id"]["value"] for b in as_json["results"]["bindings"]]
+    assert len(ids) == 2 and all(i.startswith("c") for i in ids)
+    as_csv = list(
+        csv.reader(
+            io.StringIO(kg("query", sparql, "--format", "csv", store=loaded).stdout.decode())
+        )
+    )
+    assert [row[0] for row in as_csv] == ["id", *ids]
+    table = kg("query", sparql, store=loaded).stdout.decode()
+    assert all(i in table for i in ids)
+    ask = json.loads(
+        kg("query", "ASK { ?s a kg:Mitigation }", "--format", "json", store=loaded).stdout
+    )
+    assert ask["boolean"] is True
+
+
+def test_query_from_rq_file_and_construct(loaded, tmp_path):
+    rq = tmp_path / "docs.rq"
+    rq.write_text(
+        "CONSTRUCT { ?d dcterms:title ?t } WHERE { ?d a kg:SourceDocument ; dcterms:title ?t }",
+        encoding="utf-8",
+    )
+    done = kg("query", str(rq), store=loaded)
+    graph = rdflib.Graph().parse(data=done.stdout.decode(), format="turtle")
+    assert [str(t) for t in graph.objects()] == ["Large Language Model Safety: A Holistic Survey"]
+
+
+def test_invalid_query_is_a_usage_error(loaded):
+    done = kg("query", "SELECT WHERE {", store=loaded)
+    assert done.returncode == 2
+    assert "invalid SPARQL" in done.stderr.decode()
+    assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "rdflib_format", "dataset"),
+    [("turtle", "turtle", False), ("ntriples", "nt", False), ("jsonld", "json-ld", False),
+     ("nquads", "nquads", True), ("trig", "trig", True)],
+)  # fmt: skip
+def test_export_formats(loaded, name, rdflib_format, dataset):
+    done = kg("export", "--format", name, store=loaded)
+    assert done.returncode == 0
+    stats = json.loads(kg("stats", "--json", store=loaded).stdout)
+    if dataset:
+        parsed = rdflib.Dataset()
+        parsed.parse(data=done.stdout.decode(), format=rdflib_format)
+        quads = sum(
+            len(g) for g in parsed.graphs() if g.identifier != rdflib.graph.DATASET_DEFAULT_GRAPH_ID
+        )
+        assert quads == stats["quads"] - stats["triples"]
+    else:
+        assert (
+            len(rdflib.Graph().parse(data=done.stdout.decode(), format=rdflib_format))
+            == stats["triples"]
+        )
+
+
+def test_stats_json(loaded):
+    stats = json.loads(kg("stats", "--json", store=loaded).stdout)
+    assert stats["graphs"] == 7
+    assert stats["classes"]["kg:Mitigation"] == 8
+    assert stats["classes"]["kg:MitigationCategory"] == 51
+    assert stats["quads"] > stats["triples"] > 900
+
+
+def test_bad_base_iri_is_a_usage_error(tmp_path):
+    done = kg("stats", store=tmp_path, KG_BASE_IRI="not-an-iri")
+    assert done.returncode == 2
+    assert "KG_BASE_IRI" in done.stderr.decode()
+
+
+def test_readme_documents_every_command_and_setting():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    from kg.cli import cli
+    from kg.settings import Settings
+
+    for command in cli.commands:
+        assert f"kg {command}" in readme, command
+    for setting in Settings.model_fields:
+        assert f"KG_{setting.upper()}" in readme, setting
+
+
+def test_store_is_usable_from_a_copy_of_the_checkout(tmp_path, loaded):
+    moved = tmp_path / "moved"
+    shutil.copytree(loaded, moved, symlinks=True)
+    assert json.loads(kg("stats", "--json", store=moved).stdout)["graphs"] == 7

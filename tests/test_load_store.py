@@ -1,0 +1,190 @@
+"""Loading into a real store on disk: counts, idempotence, atomicity, replacement, stable IRIs."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLE
+
+from kg.load import Loader
+from kg.settings import Settings
+from kg.store import OxigraphStore
+
+SEED_WITH_PARENT = "001_af4fa749e00a25f6.txt"
+
+
+def load(settings: Settings, *paths: Path, skip_invalid: bool = False):
+    loader = Loader(settings, OxigraphStore(settings.store))
+    report = loader.load(
+        loader.vocabulary_sources() + loader.entry_sources(paths), skip_invalid=skip_invalid
+    )
+    return report, OxigraphStore(settings.store)
+
+
+def count(store: OxigraphStore, where: str) -> int:
+    rows = list(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}"))
+    return int(rows[0]["n"].value)
+
+
+def snapshot(store: OxigraphStore) -> set[str]:
+    return {str(q) for q in store._reader().quads_for_pattern(None, None, None, None)}
+
+
+def test_sample_graph(settings):
+    report, store = load(settings, SAMPLE)
+    assert (report.entries, report.errors) == (2, [])
+    assert count(store, "?x kg:navigatorId ?id") == 2
+    # Both seeds list the same six entries of the same document: six shared resources.
+    assert count(store, "?x a kg:Mitigation") == 8
+    assert count(store, "?x a kg:SourceDocument") == 1
+    assert count(store, "?x a kg:Author") == 13
+    assert count(store, "?x a kg:MitigationCategory") == 51
+    assert count(store, "?x a kg:LifecycleStage") == 10
+    rows = store.query(
+        """SELECT ?path ?parentLabel WHERE {
+             ?m kg:navigatorId ?id ; kg:sourceHeading/kg:headingPath ?path ;
+                kg:parentMitigation/rdfs:label ?parentLabel }"""
+    )
+    assert [(r["path"].value, r["parentLabel"].value) for r in rows] == [
+        ("Value Misalignment > Privacy protection", "Privacy protection")
+    ]
+    year = next(iter(store.query("SELECT ?y WHERE { ?d dcterms:issued ?y }")))["y"]
+    assert (year.value, year.datatype.value) == ("2024", "http://www.w3.org/2001/XMLSchema#gYear")
+    first = store.query(
+        "SELECT ?a WHERE { ?d bibo:authorList ?l . ?l rdf:_1 ?x . ?x foaf:name ?a }"
+    )
+    assert [r["a"].value for r in first] == ["Dan Shi"]
+    langs = store.query("SELECT DISTINCT (LANG(?t) AS ?l) WHERE { ?m kg:quotation ?t }")
+    assert [r["l"].value for r in langs] == ["en"]
+
+
+def test_each_file_has_its_graph_with_provenance(settings):
+    _, store = load(settings, SAMPLE)
+    rows = store.query(
+        """SELECT ?file ?hash ?version WHERE { GRAPH ?g {
+             ?g kg:sourceFile ?file ; kg:contentHash ?hash ; kg:loaderVersion ?version ;
+                prov:generatedAtTime ?t . ?m kg:navigatorId ?id } } ORDER BY ?file"""
+    )
+    rows = list(rows)
+    assert [r["file"].value for r in rows] == sorted(p.name for p in SAMPLE.glob("*.txt"))
+    assert all(r["hash"].value.startswith("sha256:") for r in rows)
+    assert all(r["version"].value.startswith("kg ") for r in rows)
+
+
+def test_reloading_an_unchanged_set_is_a_no_op(settings):
+    _, store = load(settings, SAMPLE)
+    before, generation = snapshot(store), store.live_directory
+    report, store = load(settings, SAMPLE)
+    assert (report.entries, report.quads, report.unchanged) == (0, 0, report.files)
+    assert snapshot(store) == before
+    assert store.live_directory == generation
+
+
+def test_changed_file_replaces_exactly_its_triples(settings, tmp_path):
+    pages = tmp_path / "pages"
+    shutil.copytree(SAMPLE, pages)
+    _, store = load(settings, pages)
+    page = pages / SEED_WITH_PARENT
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("Developer\n", "Deployer\n"), encoding="utf-8"
+    )
+    report, store = load(settings, pages)
+    assert report.entries == 1
+    actors = store.query("SELECT ?a WHERE { ?m kg:navigatorId ?id ; kg:actor ?a } ORDER BY ?a")
+    assert [r["a"].value.rsplit("/", 1)[1] for r in actors] == ["deployer", "developer"]
+    # The facts both pages state (the shared document) survive the replacement.
+    assert count(store, "?x a kg:SourceDocument") == 1
+    assert count(store, "?x a kg:Author") == 13
+
+
+def test_failing_file_leaves_store_unchanged(settings, tmp_path):
+    _, store = load(settings, SAMPLE)
+    before, generation = snapshot(store), store.live_directory
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "A0001.txt").write_text("Sex-related crimes\nnot an entry\n", encoding="utf-8")
+    shutil.copy(SAMPLE / SEED_WITH_PARENT, bad / "A0002.txt")
+    report, store = load(settings, bad)
+    assert [e.source for e in report.errors] == ["A0001.txt"]
+    assert snapshot(store) == before
+    assert store.live_directory == generation
+    report, store = load(settings, bad, skip_invalid=True)
+    assert count(store, "?x kg:navigatorId 'A0002'") == 1
+
+
+def test_interrupted_commit_leaves_store_unchanged(settings, tmp_path, monkeypatch):
+    _, store = load(settings, SAMPLE)
+    before, generation = snapshot(store), store.live_directory
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SAMPLE / SEED_WITH_PARENT, pages / "A0003.txt")
+
+    def interrupted(self, quads):
+        next(iter(quads))
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("pyoxigraph.Store.bulk_extend", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        load(settings, pages)
+    monkeypatch.undo()
+    store = OxigraphStore(settings.store)
+    assert snapshot(store) == before
+    assert store.live_directory == generation
+    assert sorted(p.name for p in settings.store.iterdir()) == ["current", generation.name]
+
+
+def test_iris_are_identical_across_runs(tmp_path, corpus):
+    subjects = []
+    for run in ("one", "two"):
+        settings = Settings(store=tmp_path / run)
+        _, store = load(settings, corpus, SAMPLE, skip_invalid=True)
+        rows = store.query("SELECT DISTINCT ?s WHERE { ?s ?p ?o FILTER(isIRI(?s)) }")
+        subjects.append({r["s"].value for r in rows})
+    assert subjects[0] == subjects[1]
+    assert len(subjects[0]) > 700
+
+
+def test_corpus_counts(settings, corpus):
+    report, store = load(settings, corpus, skip_invalid=True)
+    assert (report.entries, len(report.errors)) == (152, 28)
+    assert count(store, "?x kg:navigatorId ?id") == 152
+    assert count(store, "GRAPH ?x { ?x kg:sourceFile ?f }") == 152 + 5
+    assert count(store, "?x a kg:SourceDocument") == 7
+    per_category = store.query(
+        """SELECT ?code (COUNT(?m) AS ?n) WHERE {
+             ?m kg:navigatorId ?id ; kg:category/skos:notation ?code }
+           GROUP BY ?code ORDER BY DESC(?n) ?code LIMIT 1"""
+    )
+    top = next(iter(per_category))
+    assert (top["code"].value, int(top["n"].value)) == (
+        "2.2.2",
+        14,
+    )  # grep of line 3: 14 pages print its definition
+    # Every category, stage, actor and function an entry points at is a concept of its scheme.
+    dangling = store.query(
+        """SELECT ?m ?p ?c WHERE {
+             VALUES ?p { kg:category kg:lifecycleStage kg:actor kg:rmfFunction }
+             ?m ?p ?c FILTER NOT EXISTS { ?c skos:inScheme ?scheme } }"""
+    )
+    assert list(dangling) == []
+
+
+def test_base_iri_setting_moves_data_and_taxonomy_iris(tmp_path):
+    settings = Settings(store=tmp_path / "s", base_iri="https://example.org/kg/")
+    _, store = load(settings, SAMPLE)
+    rows = store.query(
+        "SELECT ?c ?label WHERE { ?m kg:navigatorId ?id ; kg:category ?c . ?c skos:prefLabel ?label }"
+        " ORDER BY ?c"
+    )
+    assert [(r["c"].value, r["label"].value) for r in rows] == [
+        ("https://example.org/kg/taxonomy/mitigation/1.1", "Model"),
+        ("https://example.org/kg/taxonomy/mitigation/2.4.1", "Research & Foundations"),
+    ]
+    assert (
+        count(
+            store,
+            "?x ?p ?o FILTER(STRSTARTS(STR(?x), 'https://w3id.org/airm-kg/') && "
+            "!STRSTARTS(STR(?x), 'https://w3id.org/airm-kg/ontology'))",
+        )
+        == 0
+    )
