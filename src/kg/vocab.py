@@ -3,6 +3,7 @@
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote
 
 from pyoxigraph import NamedNode
@@ -74,6 +75,7 @@ def rdf_member(position: int) -> NamedNode:
     return NamedNode(f"{RDF_NS}_{position}")
 
 
+@lru_cache(maxsize=1 << 16)  # the same headings and names recur on every page of a document
 def slug(text: str) -> str:
     """A readable, stable IRI segment; falls back to a digest for text with no letters or digits."""
     readable = slugify(text, max_length=_SLUG_MAX, word_boundary=True, save_order=True)
