@@ -130,7 +130,35 @@ def test_interrupted_commit_leaves_store_unchanged(settings, tmp_path, monkeypat
     store = OxigraphStore(settings.store)
     assert snapshot(store) == before
     assert store.live_directory == generation
-    assert sorted(p.name for p in settings.store.iterdir()) == ["current", generation.name]
+    assert [p.name for p in settings.store.glob("gen-*")] == [generation.name]
+
+
+def test_one_writer_at_a_time(settings):
+    import fcntl
+
+    from kg.errors import StoreError
+
+    settings.store.mkdir(parents=True)
+    with (settings.store / "write.lock").open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(StoreError, match="another kg process is writing"):
+            load(settings, SAMPLE)
+    assert OxigraphStore(settings.store).live_directory is None
+
+
+def test_previous_generation_stays_for_open_readers(settings, tmp_path):
+    _, store = load(settings, SAMPLE)
+    reader = store._reader()  # a reader that opened generation 1
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(SAMPLE / SEED_WITH_PARENT, pages / "A0004.txt")
+    load(settings, pages)
+    navigator_id = "<https://w3id.org/airm-kg/ontology#navigatorId>"
+    assert len(list(reader.query(f"SELECT * WHERE {{ ?s {navigator_id} ?id }}"))) == 2
+    load(settings, SAMPLE, pages)  # unchanged: no new generation
+    (pages / "A0005.txt").write_bytes((SAMPLE / SEED_WITH_PARENT).read_bytes())
+    load(settings, pages)
+    assert sorted(p.name for p in settings.store.glob("gen-*")) == ["gen-000002", "gen-000003"]
 
 
 def test_iris_are_identical_across_runs(tmp_path, corpus):

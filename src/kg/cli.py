@@ -217,8 +217,8 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(USAGE_ERROR)
-    except click.Abort:
-        stderr.print("aborted")
+    except (click.Abort, KeyboardInterrupt):
+        stderr.print("interrupted: nothing was committed by the unfinished command")
         sys.exit(USAGE_ERROR)
     except KgError as error:
         stderr.print(f"error: {error}")

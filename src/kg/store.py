@@ -8,6 +8,7 @@ leaves the previous generation untouched and live; the next commit removes the a
 Readers never open a directory that a writer is changing.
 """
 
+import fcntl
 import os
 import shutil
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from kg.errors import QueryError, StoreError
 from kg.vocab import PREFIXES
 
 CURRENT = "current"
+WRITE_LOCK = "write.lock"
 #: Export formats that keep named graphs; the others get the merged graph.
 DATASET_FORMATS = (RdfFormat.N_QUADS, RdfFormat.TRIG)
 GENERATION_PREFIX = "gen-"
@@ -159,30 +161,44 @@ class OxigraphStore:
     @contextmanager
     def _next_generation(self) -> Iterator[Store]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        live = self.live_directory
-        self._remove_abandoned(keep=live)
-        number = int(live.name.removeprefix(GENERATION_PREFIX)) + 1 if live else 1
-        target = self.directory / f"{GENERATION_PREFIX}{number:06d}"
-        try:
-            if live is None:
-                store = Store(str(target))
-            else:
-                Store.read_only(str(live)).backup(str(target))
-                store = Store(str(target))
-        except OSError as error:
-            raise StoreError(
-                f"{self.directory}: cannot prepare a new generation: {error}"
-            ) from None
-        try:
-            yield store
-        except BaseException:
-            del store
-            shutil.rmtree(target, ignore_errors=True)
-            raise
-        del store  # closes the database before it goes live
-        self._switch(target)
-        if live is not None:
-            shutil.rmtree(live, ignore_errors=True)
+        with self._write_lock():
+            live = self.live_directory
+            live_number = _generation_number(live) if live else 0
+            self._remove_unused(live_number)
+            target = self.directory / f"{GENERATION_PREFIX}{live_number + 1:06d}"
+            try:
+                if live is None:
+                    store = Store(str(target))
+                else:
+                    Store.read_only(str(live)).backup(str(target))
+                    store = Store(str(target))
+            except OSError as error:
+                message = f"{self.directory}: cannot prepare a new generation: {error}"
+                raise StoreError(message) from None
+            try:
+                yield store
+            except BaseException:
+                del store
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            del store  # closes the database before it goes live
+            self._switch(target)
+            self._remove_unused(live_number + 1)
+
+    @contextmanager
+    def _write_lock(self) -> Iterator[None]:
+        """One writer at a time; a second one is refused rather than queued."""
+        with (self.directory / WRITE_LOCK).open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"{self.directory}: another kg process is writing the store"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     def _switch(self, target: Path) -> None:
         link = self.directory / CURRENT
@@ -192,12 +208,18 @@ class OxigraphStore:
         os.replace(staging, link)  # atomic on POSIX: readers see the old or the new, never neither
         _fsync_directory(self.directory)
 
-    def _remove_abandoned(self, keep: Path | None) -> None:
+    def _remove_unused(self, live_number: int) -> None:
+        """Drops generations a crash abandoned, and all but the last one before the live one:
+        that one stays for readers that opened it before the switch."""
         for path in self.directory.glob(f"{GENERATION_PREFIX}*"):
-            if path != keep:
+            if _generation_number(path) not in (live_number, live_number - 1):
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.directory.glob(f".{CURRENT}.*"):
             path.unlink(missing_ok=True)
+
+
+def _generation_number(path: Path) -> int:
+    return int(path.name.removeprefix(GENERATION_PREFIX))
 
 
 def _triple(quad: Quad) -> tuple:
