@@ -82,6 +82,12 @@ def test_query_from_rq_file_and_construct(loaded, tmp_path):
     assert [str(t) for t in graph.objects()] == ["Large Language Model Safety: A Holistic Survey"]
 
 
+def test_missing_query_file_is_a_usage_error(loaded, tmp_path):
+    done = kg("query", str(tmp_path / "nope.rq"), store=loaded)
+    assert done.returncode == 2
+    assert "no such query file" in done.stderr.decode()
+
+
 def test_invalid_query_is_a_usage_error(loaded):
     done = kg("query", "SELECT WHERE {", store=loaded)
     assert done.returncode == 2

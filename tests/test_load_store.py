@@ -216,3 +216,13 @@ def test_base_iri_setting_moves_data_and_taxonomy_iris(tmp_path):
         )
         == 0
     )
+
+
+def test_two_files_with_one_name_are_refused(settings, tmp_path):
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(SAMPLE / SEED_WITH_PARENT, tmp_path / folder / "A0006.txt")
+    report, store = load(settings, tmp_path / "a", tmp_path / "b")
+    assert [e.source for e in report.errors] == [str(tmp_path / "b" / "A0006.txt")]
+    assert "same file name as" in report.errors[0].reason
+    assert store.live_directory is None

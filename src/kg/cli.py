@@ -136,8 +136,12 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
 @click.pass_context
 def query(ctx: click.Context, query: str, output_format: str) -> None:
     """Run a SPARQL query (text, or a path to a .rq file) on the store."""
-    path = Path(query)
-    sparql = path.read_text(encoding="utf-8") if query.endswith(".rq") and path.is_file() else query
+    sparql = query
+    if query.endswith(".rq"):
+        path = Path(query)
+        if not path.is_file():
+            raise click.BadParameter(f"no such query file: {path}", param_hint="QUERY")
+        sparql = path.read_text(encoding="utf-8")
     result = _store(ctx).query(sparql)
     out = sys.stdout.buffer
     if isinstance(result, QuerySolutions | QueryBoolean) and output_format != "table":

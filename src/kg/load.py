@@ -4,12 +4,14 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
 
 from kg import __version__
 from kg.errors import InputError
+from kg.identity import same_entry_graphs
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
@@ -95,14 +97,24 @@ class Loader:
         report = LoadReport(files=len(sources))
         loaded = self.loaded_hashes()
         changes = Changeset()
+        seen: dict[NamedNode, Path] = {}
         for source in progress(sources):
+            if source.graph in seen:
+                report.errors.append(
+                    InputError(
+                        str(source.path),
+                        f"same file name as {seen[source.graph]}: each file name is one graph",
+                    )
+                )
+                continue
+            seen[source.graph] = source.path
             try:
                 data = source.path.read_bytes()
             except OSError as error:
                 report.errors.append(InputError(str(source.path), f"cannot read: {error.strerror}"))
                 continue
             digest = content_hash(data)
-            if loaded.get(source.graph.value) == digest or source.graph in changes.graphs:
+            if loaded.get(source.graph.value) == digest:
                 report.unchanged += 1
                 continue
             try:
@@ -118,9 +130,35 @@ class Loader:
                 report.warnings[str(source.path)] = warnings
         if report.errors and not skip_invalid:
             return report  # nothing written: the store stays exactly as it was
+        if changes:
+            documents = self._documents_of(changes, replaced=set(loaded))
+            changes.derivations.append(
+                partial(same_entry_graphs, documents=documents, graph_of=self._same_entry_graph)
+            )
         self.store.commit(changes)
         report.quads = changes.quad_count
         return report
+
+    def _documents_of(self, changes: Changeset, replaced: set[str]) -> set[NamedNode]:
+        """Documents the new graphs describe, and those the graphs they replace described."""
+        documents = {
+            quad.object
+            for quads in changes.graphs.values()
+            for quad in quads
+            if quad.predicate == KG.sourceDocument and isinstance(quad.object, NamedNode)
+        }
+        old = " ".join(str(g) for g in changes.graphs if g.value in replaced)
+        if old:
+            rows = self.store.query(
+                "SELECT DISTINCT ?document WHERE { VALUES ?page { "
+                + old
+                + " } GRAPH ?page { ?m kg:sourceDocument ?document } }"
+            )
+            documents.update(row["document"] for row in rows)
+        return documents
+
+    def _same_entry_graph(self, document: NamedNode) -> NamedNode:
+        return self.iris.derived_graph("same-entry/" + document.value.rsplit("/", 1)[1])
 
     def loaded_hashes(self) -> dict[str, str]:
         rows = self.store.query("SELECT ?g ?hash WHERE { GRAPH ?g { ?g kg:contentHash ?hash } }")

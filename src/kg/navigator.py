@@ -92,8 +92,6 @@ class PageParser:
             _Line(number, raw.rstrip())
             for number, raw in enumerate(text.replace("\r\n", "\n").split("\n"), 1)
         ]
-        while lines and not lines[-1].text:
-            lines.pop()
         lines = [line for line in lines if line.text]
         position = self._skip_banners(lines, warnings)
         category, position = self._category(lines, position, source_file, warnings)

@@ -11,7 +11,7 @@ Readers never open a directory that a writer is changing.
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
@@ -40,11 +40,19 @@ DATASET_FORMATS = (RdfFormat.N_QUADS, RdfFormat.TRIG)
 GENERATION_PREFIX = "gen-"
 
 
+Select = Callable[[str], list[tuple]]
+
+
 @dataclass
 class Changeset:
-    """Named graphs to set to new content; every other graph stays as it is."""
+    """Named graphs to set to new content; every other graph stays as it is.
+
+    `derivations` run once the new content is in, within the same commit: each gets a SELECT
+    runner on the dataset being written and returns derived graphs to set (triples, no graph).
+    """
 
     graphs: dict[NamedNode, list[Quad]] = field(default_factory=dict)
+    derivations: list[Callable[[Select], dict[NamedNode, list[Quad]]]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.graphs)
@@ -61,7 +69,7 @@ class GraphStore(Protocol):
     """What loaders, the CLI and the API may ask of a store (a remote one can stand in)."""
 
     def commit(self, changes: Changeset) -> None:
-        """Replaces the changed graphs atomically: all of them or none."""
+        """Replaces the changed graphs and recomputes the derived ones, atomically."""
 
     def query(self, sparql: str, **options: object) -> QueryResult: ...
 
@@ -128,27 +136,16 @@ class OxigraphStore:
         if not changes:
             return
         with self._next_generation() as store:
-            old = set()
-            for graph in changes.graphs:
-                old.update(_triple(q) for q in store.quads_for_pattern(None, None, None, graph))
-                store.remove_graph(graph)
-            new = {_triple(q) for quads in changes.graphs.values() for q in quads}
-            store.bulk_extend(
-                chain(
-                    (quad for quads in changes.graphs.values() for quad in quads),
-                    (Quad(s, p, o) for s, p, o in new),
+            _replace_graphs(store, changes.graphs)
+            for derive in changes.derivations:
+                derived = derive(lambda sparql: _select(store, sparql))
+                _replace_graphs(
+                    store,
+                    {
+                        graph: [Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+                        for graph, quads in derived.items()
+                    },
                 )
-            )
-            # A fact leaves the default graph only when no named graph states it any more.
-            gone = [
-                Quad(s, p, o)
-                for s, p, o in old - new
-                if not any(
-                    q.graph_name != DefaultGraph() for q in store.quads_for_pattern(s, p, o, None)
-                )
-            ]
-            for quad in gone:
-                store.remove(quad)
             store.flush()
 
     def update(self, sparql: str) -> None:
@@ -220,6 +217,31 @@ class OxigraphStore:
 
 def _generation_number(path: Path) -> int:
     return int(path.name.removeprefix(GENERATION_PREFIX))
+
+
+def _replace_graphs(store: Store, graphs: dict[NamedNode, list[Quad]]) -> None:
+    """Sets each graph to its new quads and keeps the default graph their distinct union."""
+    old = set()
+    for graph in graphs:
+        old.update(_triple(q) for q in store.quads_for_pattern(None, None, None, graph))
+        store.remove_graph(graph)
+    new = {_triple(q) for quads in graphs.values() for q in quads}
+    store.bulk_extend(
+        chain(
+            (quad for quads in graphs.values() for quad in quads),
+            (Quad(s, p, o) for s, p, o in new),
+        )
+    )
+    # A fact leaves the default graph only when no named graph states it any more.
+    for s, p, o in old - new:
+        if not any(q.graph_name != DefaultGraph() for q in store.quads_for_pattern(s, p, o, None)):
+            store.remove(Quad(s, p, o))
+
+
+def _select(store: Store, sparql: str) -> list[tuple]:
+    """Rows of a SELECT on the store being written, as tuples in the order of its variables."""
+    solutions = store.query(sparql, prefixes=PREFIXES)
+    return [tuple(row) for row in solutions]
 
 
 def _triple(quad: Quad) -> tuple:

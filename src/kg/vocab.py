@@ -127,6 +127,9 @@ class Iris:
     def file_graph(self, file_name: str) -> NamedNode:
         return self._node(f"graph/file/{quote(file_name)}")
 
+    def derived_graph(self, name: str) -> NamedNode:
+        return self._node(f"graph/derived/{name}")
+
     def vocabulary_graph(self, name: str) -> NamedNode:
         return self._node(f"graph/vocabulary/{name}")
 
