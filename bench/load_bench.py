@@ -88,7 +88,7 @@ def main() -> int:
     # The same quads kg wrote (named graphs and merged default graph), through the bare bulk loader.
     dump = WORK / "same-quads.nq"
     with dump.open("wb") as output:
-        store._reader().dump(output, RdfFormat.N_QUADS)
+        store.reader().dump(output, RdfFormat.N_QUADS)
     bare_directory = WORK / "bare-store"
     shutil.rmtree(bare_directory, ignore_errors=True)
     bare = Store(str(bare_directory))

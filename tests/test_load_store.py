@@ -27,7 +27,7 @@ def count(store: OxigraphStore, where: str) -> int:
 
 
 def snapshot(store: OxigraphStore) -> set[str]:
-    return {str(q) for q in store._reader().quads_for_pattern(None, None, None, None)}
+    return {str(q) for q in store.reader().quads_for_pattern(None, None, None, None)}
 
 
 def test_sample_graph(settings):
@@ -148,7 +148,7 @@ def test_one_writer_at_a_time(settings):
 
 def test_previous_generation_stays_for_open_readers(settings, tmp_path):
     _, store = load(settings, SAMPLE)
-    reader = store._reader()  # a reader that opened generation 1
+    reader = store.reader()  # a reader that opened generation 1
     pages = tmp_path / "pages"
     pages.mkdir()
     shutil.copy(SAMPLE / SEED_WITH_PARENT, pages / "A0004.txt")

@@ -115,7 +115,11 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
             for warning in warnings:
                 stderr.print(f"warning: {path}: {warning}")
     rejected = bool(report.errors) and not skip_invalid
-    state = "nothing committed, store unchanged" if rejected else f"{report.quads} quads written"
+    state = (
+        "nothing committed, store unchanged"
+        if rejected
+        else f"{report.graphs} graphs replaced ({report.quads} triples)"
+    )
     stderr.print(
         f"{report.files} files: {report.entries} entries loaded, {report.unchanged} unchanged, "
         f"{len(report.errors)} rejected, {report.warning_count} warnings; {state}"

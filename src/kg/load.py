@@ -29,6 +29,7 @@ class LoadReport:
     entries: int = 0
     unchanged: int = 0
     quads: int = 0
+    graphs: int = 0
     warnings: dict[str, list[str]] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
 
@@ -100,34 +101,17 @@ class Loader:
         seen: dict[NamedNode, Path] = {}
         for source in progress(sources):
             if source.graph in seen:
-                report.errors.append(
-                    InputError(
-                        str(source.path),
-                        f"same file name as {seen[source.graph]}: each file name is one graph",
-                    )
-                )
+                message = f"same file name as {seen[source.graph]}: each file name is one graph"
+                report.errors.append(InputError(str(source.path), message))
                 continue
             seen[source.graph] = source.path
             try:
-                data = source.path.read_bytes()
-            except OSError as error:
-                report.errors.append(InputError(str(source.path), f"cannot read: {error.strerror}"))
-                continue
-            digest = content_hash(data)
-            if loaded.get(source.graph.value) == digest:
-                report.unchanged += 1
-                continue
-            try:
-                to_quads = self._entry_quads if source.is_entry else self._turtle_quads
-                quads, warnings = to_quads(source, data)
+                quads = self._changed_quads(source, loaded, report)
             except InputError as error:
                 report.errors.append(error)
                 continue
-            quads.extend(self._provenance(source, digest))
-            changes.graphs[source.graph] = quads
-            report.entries += source.is_entry
-            if warnings:
-                report.warnings[str(source.path)] = warnings
+            if quads is not None:
+                changes.graphs[source.graph] = quads
         if report.errors and not skip_invalid:
             return report  # nothing written: the store stays exactly as it was
         if changes:
@@ -137,7 +121,27 @@ class Loader:
             )
         self.store.commit(changes)
         report.quads = changes.quad_count
+        report.graphs = len(changes.graphs)
         return report
+
+    def _changed_quads(
+        self, source: Source, loaded: dict[str, str], report: LoadReport
+    ) -> list[Quad] | None:
+        """The source's quads with provenance, or None when the store already has this content."""
+        try:
+            data = source.path.read_bytes()
+        except OSError as error:
+            raise InputError(str(source.path), f"cannot read: {error.strerror}") from None
+        digest = content_hash(data)
+        if loaded.get(source.graph.value) == digest:
+            report.unchanged += 1
+            return None
+        to_quads = self._entry_quads if source.is_entry else self._turtle_quads
+        quads, warnings = to_quads(source, data)
+        report.entries += source.is_entry
+        if warnings:
+            report.warnings[str(source.path)] = warnings
+        return quads + self._provenance(source, digest)
 
     def _documents_of(self, changes: Changeset, replaced: set[str]) -> set[NamedNode]:
         """Documents the new graphs describe, and those the graphs they replace described."""

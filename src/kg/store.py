@@ -94,7 +94,7 @@ class OxigraphStore:
         link = self.directory / CURRENT
         return link.resolve() if link.is_symlink() else None
 
-    def _reader(self) -> Store:
+    def reader(self) -> Store:
         """A read-only handle on the live generation, reopened when a commit switched it."""
         live = self.live_directory
         if live is None:
@@ -109,14 +109,14 @@ class OxigraphStore:
     def query(self, sparql: str, **options: object) -> QueryResult:
         """Runs a query; the default graph is the union of all loaded graphs (each fact once)."""
         try:
-            return self._reader().query(sparql, prefixes=PREFIXES, **options)
+            return self.reader().query(sparql, prefixes=PREFIXES, **options)
         except SyntaxError as error:
             raise QueryError(f"invalid SPARQL: {error}") from None
         except OSError as error:
             raise QueryError(f"query failed: {error}") from None
 
     def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
-        store = self._reader()
+        store = self.reader()
         if rdf_format in DATASET_FORMATS:
             # The default graph is derived from the named graphs: export only those.
             quads = store.quads_for_pattern(None, None, None, None)
@@ -125,10 +125,10 @@ class OxigraphStore:
             store.dump(output, rdf_format, from_graph=DefaultGraph(), prefixes=PREFIXES)
 
     def quad_count(self) -> int:
-        return len(self._reader())
+        return len(self.reader())
 
     def named_graphs(self) -> list[NamedNode]:
-        return [g for g in self._reader().named_graphs() if isinstance(g, NamedNode)]
+        return [g for g in self.reader().named_graphs() if isinstance(g, NamedNode)]
 
     # --- writing ----------------------------------------------------------------------------
 
