@@ -226,3 +226,16 @@ def test_two_files_with_one_name_are_refused(settings, tmp_path):
     assert [e.source for e in report.errors] == [str(tmp_path / "b" / "A0006.txt")]
     assert "same file name as" in report.errors[0].reason
     assert store.live_directory is None
+
+
+def test_update_commits_atomically(settings):
+    from kg.errors import QueryError
+
+    _, store = load(settings, SAMPLE)
+    before, generation = snapshot(store), store.live_directory
+    with pytest.raises(QueryError, match="invalid SPARQL update"):
+        store.update("INSERT DATA { <urn:a> <urn:b> }")
+    assert snapshot(store) == before and store.live_directory == generation
+    store.update('INSERT DATA { <urn:a> rdfs:label "a" }')
+    assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1
+    assert store.live_directory != generation

@@ -118,7 +118,7 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
     state = (
         "nothing committed, store unchanged"
         if rejected
-        else f"{report.graphs} graphs replaced ({report.quads} triples)"
+        else f"{report.graphs} graphs written ({report.quads} triples)"
     )
     stderr.print(
         f"{report.files} files: {report.entries} entries loaded, {report.unchanged} unchanged, "

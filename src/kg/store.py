@@ -149,6 +149,8 @@ class OxigraphStore:
             store.flush()
 
     def update(self, sparql: str) -> None:
+        """Applies a SPARQL update as one commit. It writes the graphs it names as they are: the
+        merged default graph follows named-graph writes only through `commit`."""
         with self._next_generation() as store:
             try:
                 store.update(sparql, prefixes=PREFIXES)
