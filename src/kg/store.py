@@ -227,15 +227,13 @@ def _replace_graphs(store: Store, graphs: dict[NamedNode, list[Quad]]) -> None:
     for graph in graphs:
         old.update(_triple(q) for q in store.quads_for_pattern(None, None, None, graph))
         store.remove_graph(graph)
-    new = {_triple(q) for quads in graphs.values() for q in quads}
-    store.bulk_extend(
-        chain(
-            (quad for quads in graphs.values() for quad in quads),
-            (Quad(s, p, o) for s, p, o in new),
-        )
-    )
+    quads = [quad for graph_quads in graphs.values() for quad in graph_quads]
+    # The store holds each quad once, so facts repeated across graphs need no deduplication here.
+    store.bulk_extend(chain(quads, (Quad(q.subject, q.predicate, q.object) for q in quads)))
+    if not old:
+        return
     # A fact leaves the default graph only when no named graph states it any more.
-    for s, p, o in old - new:
+    for s, p, o in old - {_triple(q) for q in quads}:
         if not any(q.graph_name != DefaultGraph() for q in store.quads_for_pattern(s, p, o, None)):
             store.remove(Quad(s, p, o))
 
