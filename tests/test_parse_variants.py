@@ -17,6 +17,9 @@ TAIL = [
     "Map",
     "Identifying and documenting AI risks, contexts, and impacts",
 ]
+LEGAL_DEFINITION = (
+    "Laws, legal frameworks, and binding policy instruments governing AI development and use."
+)
 SOURCE = [
     "A Made-Up Framework for Testing",
     "Doe, Jane; Roe, Richard (2023)",
@@ -61,9 +64,7 @@ def test_section_numbers_in_names_are_not_codes(parser):
 
 def test_page_without_source_block_glues_last_code_to_stage(parser):
     text = page(
-        [
-            "Laws, legal frameworks, and binding policy instruments governing AI development and use."
-        ],
+        [LEGAL_DEFINITION],
         ["Also in Legal & Regulatory", "Body text.", "Reasoning", "Because."],
         ["Principles", "3.1.1 Legislation & Policy" + TAIL[0]],
         TAIL[1:],
@@ -77,9 +78,7 @@ def test_page_without_source_block_glues_last_code_to_stage(parser):
 
 def test_page_without_reasoning_block(parser):
     text = page(
-        [
-            "Laws, legal frameworks, and binding policy instruments governing AI development and use."
-        ],
+        [LEGAL_DEFINITION],
         ["Also in Legal & Regulatory", "The only body paragraph."],
         ["Licensing", "3.1.1 Legislation & Policy" + SOURCE[0]],
         SOURCE[1:],
@@ -105,9 +104,7 @@ def test_every_cut_of_a_seed_parses_and_reports_truncation(parser):
 
 def test_character_cut_mid_way_at_the_end_is_dropped(parser):
     text = page(
-        [
-            "Laws, legal frameworks, and binding policy instruments governing AI development and use."
-        ],
+        [LEGAL_DEFINITION],
         ["Also in Legal & Regulatory", "Régulation"],
     )
     data = text.encode()[: -len("gulation") - 1]  # cuts inside the two bytes of "é"

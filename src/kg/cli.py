@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import click
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat
+from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -21,6 +21,7 @@ from kg.settings import Settings
 from kg.stats import store_stats
 from kg.store import OxigraphStore
 from kg.taxonomy import load_vocabulary
+from kg.vocab import PREFIXES
 
 OK, DATA_ERROR, USAGE_ERROR = 0, 1, 2
 #: Show a progress bar from this many files on.
@@ -155,10 +156,6 @@ def query(ctx: click.Context, query: str, output_format: str) -> None:
     elif isinstance(result, QuerySolutions):
         _print_table(result)
     else:
-        from pyoxigraph import serialize
-
-        from kg.vocab import PREFIXES
-
         serialize(result, out, RdfFormat.TURTLE, prefixes=PREFIXES)
 
 

@@ -15,7 +15,7 @@ from kg.identity import same_entry_graphs
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
-from kg.store import Changeset, OxigraphStore
+from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.vocab import KG, PROV, RDF, XSD, Iris
 
@@ -67,7 +67,7 @@ def content_hash(data: bytes) -> str:
 class Loader:
     """Loads entry pages and the vocabulary into a store in one atomic commit."""
 
-    def __init__(self, settings: Settings, store: OxigraphStore) -> None:
+    def __init__(self, settings: Settings, store: GraphStore) -> None:
         self.settings = settings
         self.store = store
         self.iris = Iris(settings.base_iri)

@@ -133,10 +133,6 @@ class Iris:
     def vocabulary_graph(self, name: str) -> NamedNode:
         return self._node(f"graph/vocabulary/{name}")
 
-    @property
-    def provenance_graph(self) -> NamedNode:
-        return self._node("graph/provenance")
-
     def rebase(self, iri: str) -> str:
         """Moves an IRI written under the default base (in ontology files) to this base."""
         movable = iri.startswith(DEFAULT_BASE_IRI) and not iri.startswith((KG_NS, ONTOLOGY_IRI))
