@@ -100,6 +100,11 @@ class PageParser:
         parent_label, items = self._items(groups)
         source_lines, stage, actor, function, complete = self._classification(tail, warnings)
         paper, extra = _paper(source_lines)
+        if paper is not None and paper.abstract and stage is None:
+            # The abstract runs to the end of a page cut before its classification: it is cut too,
+            # and a partial abstract would contradict the whole one other pages print.
+            paper.abstract = None
+            warnings.append("abstract cut short with the page, not kept")
         list_complete = paper is not None or stage is not None
         if extra and list_complete and not groups and parent_label is None and len(extra) == 1:
             parent_label, extra = extra[0].text, []
