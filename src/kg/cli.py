@@ -15,12 +15,16 @@ from rich.progress import track
 from rich.table import Table
 
 from kg.errors import InputError, KgError
+from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.load import Loader
 from kg.navigator import PageParser
 from kg.settings import Settings
+from kg.shapes import load_shapes
 from kg.stats import store_stats
 from kg.store import OxigraphStore
 from kg.taxonomy import load_vocabulary
+from kg.validation import Engine, Severity, ValidationReport, Validator
+from kg.validation_report import WRITERS, summary, write_text
 from kg.vocab import PREFIXES
 
 OK, DATA_ERROR, USAGE_ERROR = 0, 1, 2
@@ -96,7 +100,11 @@ def parse(ctx: click.Context, files: tuple[Path, ...], jsonl: bool) -> None:
 @click.pass_context
 def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbose: bool) -> None:
     """Load entry pages (files or folders of *.txt) and the ontology into the store."""
-    loader = Loader(_settings(ctx), _store(ctx))
+    settings = _settings(ctx)
+    validator = Validator(
+        load_shapes(settings.shapes_dir, settings.base_iri), settings.shacl_engine
+    )
+    loader = Loader(settings, _store(ctx), validator, max_results=DEFAULT_MAX_RESULTS)
     sources = loader.vocabulary_sources() + loader.entry_sources(paths)
 
     def progress(items):
@@ -115,17 +123,77 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
         for path, warnings in report.warnings.items():
             for warning in warnings:
                 stderr.print(f"warning: {path}: {warning}")
-    rejected = bool(report.errors) and not skip_invalid
+    validation = report.validation
+    if validation is not None and (verbose or not validation.conforms):
+        shown = validation if verbose else _violations_only(validation)
+        write_text(shown, sys.stderr)
+    rejected = not report.committed
     state = (
         "nothing committed, store unchanged"
         if rejected
         else f"{report.graphs} graphs written ({report.quads} triples)"
     )
+    shapes = f"; shapes: {summary(validation)}" if validation is not None else ""
     stderr.print(
         f"{report.files} files: {report.entries} entries loaded, {report.unchanged} unchanged, "
-        f"{len(report.errors)} rejected, {report.warning_count} warnings; {state}"
+        f"{len(report.errors)} rejected, {report.warning_count} warnings{shapes}; {state}"
     )
     ctx.exit(DATA_ERROR if rejected else OK)
+
+
+def _violations_only(report: ValidationReport) -> ValidationReport:
+    kept = [r for r in report.results if r.severity == Severity.VIOLATION]
+    return ValidationReport(kept, report.engine, report.omitted)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(WRITERS)),
+    default="text",
+    show_default=True,
+    help="text for people; json, turtle (a SHACL validation report) or junit for tools and CI.",
+)
+@click.option(
+    "--max-results",
+    type=click.IntRange(min=0),
+    default=DEFAULT_MAX_RESULTS,
+    show_default=True,
+    help="Results to list, violations first; the rest are counted.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice([e.value for e in Engine]),
+    envvar="KG_SHACL_ENGINE",
+    help="SHACL engine  [env KG_SHACL_ENGINE; default turbo]",
+)
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    output_format: str,
+    max_results: int,
+    engine: str | None,
+) -> None:
+    """Validate files (entry pages or RDF) with the ontology, or the store when none are given.
+
+    Exit code 0 when the data conforms (warnings are listed), 1 on violations.
+    """
+    settings = _settings(ctx)
+    validator = Validator(
+        load_shapes(settings.shapes_dir, settings.base_iri), engine or settings.shacl_engine
+    )
+    if paths:
+        report, errors = validate_files(settings, validator, paths, max_results)
+    else:
+        report, errors = validate_store(_store(ctx), validator, max_results), []
+    for error in errors:
+        stderr.print(f"error: {error}")
+    write, binary = WRITERS[output_format]
+    write(report, sys.stdout.buffer if binary else sys.stdout)
+    ctx.exit(DATA_ERROR if errors or not report.conforms else OK)
 
 
 @cli.command()

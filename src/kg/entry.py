@@ -56,6 +56,8 @@ class Entry:
     actor: Classification | None = None
     rmf_function: Classification | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Line of the page where each field was read (keys as in rdfize.FIELD_BUILDERS).
+    lines: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -4,22 +4,27 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, parse
+from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 
 from kg import __version__
-from kg.errors import InputError
+from kg.errors import InputError, KgError
 from kg.identity import same_entry_graphs
+from kg.locate import locate
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
+from kg.validation import ValidationReport, Validator
 from kg.vocab import KG, PROV, RDF, XSD, Iris
 
 ENTRY_SUFFIXES = {".txt"}
+#: RDF documents kg loads, by suffix: formats of triples, since each file is one named graph.
+RDF_SUFFIXES = {".ttl", ".nt", ".rdf", ".jsonld"}
 VOCABULARY_FILES = ("kg.ttl", "taxonomies/*.ttl")
 
 
@@ -32,10 +37,22 @@ class LoadReport:
     graphs: int = 0
     warnings: dict[str, list[str]] = field(default_factory=dict)
     errors: list[InputError] = field(default_factory=list)
+    #: The SHACL report on the dataset as the load would leave it (None when nothing changed).
+    validation: ValidationReport | None = None
+    #: False when nothing was written: a file failed, or the data would not conform.
+    committed: bool = False
 
     @property
     def warning_count(self) -> int:
         return sum(len(w) for w in self.warnings.values())
+
+
+class Kind(StrEnum):
+    """How a file's bytes become quads."""
+
+    ENTRY = "entry"  # a navigator entry page
+    VOCABULARY = "vocabulary"  # the ontology or a taxonomy, written under the default base
+    RDF = "rdf"  # an RDF document of triples, taken as it is
 
 
 @dataclass(frozen=True)
@@ -44,15 +61,16 @@ class Source:
 
     path: Path
     graph: NamedNode
-    is_entry: bool
+    kind: Kind
 
 
 def find_entry_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the entry pages (*.txt) under folders, in a stable order."""
+    """Files as given, and the entry pages and RDF documents under folders, in a stable order."""
     found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in ENTRY_SUFFIXES))
+            suffixes = ENTRY_SUFFIXES | RDF_SUFFIXES
+            found.extend(sorted(p for p in path.rglob("*") if p.suffix in suffixes))
         elif path.is_file():
             found.append(path)
         else:
@@ -64,26 +82,46 @@ def content_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-class Loader:
-    """Loads entry pages and the vocabulary into a store in one atomic commit."""
+class DataRejected(KgError):
+    """The changed dataset does not conform to the shapes: the commit is abandoned."""
 
-    def __init__(self, settings: Settings, store: GraphStore) -> None:
+
+class Loader:
+    """Loads entry pages and the vocabulary into a store in one atomic commit, validated against
+    the shapes before it goes live when given a validator."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: GraphStore,
+        validator: Validator | None = None,
+        *,
+        max_results: int | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.iris = Iris(settings.base_iri)
         self.parser = PageParser(load_vocabulary(settings.ontology_dir))
+        self.validator = validator
+        self.max_results = max_results
+        #: Lines of each entry field, per file name of the pages parsed (for validation reports).
+        self.field_lines: dict[str, dict[str, int]] = {}
 
     def vocabulary_sources(self) -> list[Source]:
         files = []
         for pattern in VOCABULARY_FILES:
             files.extend(sorted(self.settings.ontology_dir.glob(pattern)))
         return [
-            Source(path, self.iris.vocabulary_graph(path.stem), is_entry=False) for path in files
+            Source(path, self.iris.vocabulary_graph(path.stem), Kind.VOCABULARY) for path in files
         ]
 
     def entry_sources(self, paths: Iterable[Path]) -> list[Source]:
         return [
-            Source(path, self.iris.file_graph(path.name), is_entry=True)
+            Source(
+                path,
+                self.iris.file_graph(path.name),
+                Kind.RDF if path.suffix in RDF_SUFFIXES else Kind.ENTRY,
+            )
             for path in find_entry_files(paths)
         ]
 
@@ -119,10 +157,25 @@ class Loader:
             changes.derivations.append(
                 partial(same_entry_graphs, documents=documents, graph_of=self._same_entry_graph)
             )
-        self.store.commit(changes)
+            if self.validator is not None:
+                changes.checks.append(partial(self._validate, report=report))
+        try:
+            self.store.commit(changes)
+        except DataRejected:
+            return report  # the generation was dropped: the store stays exactly as it was
+        report.committed = True
         report.quads = changes.quad_count
         report.graphs = len(changes.graphs)
         return report
+
+    def _validate(self, dataset: Store, report: LoadReport) -> None:
+        """Validates the dataset the commit would make live; located here, while it exists."""
+        assert self.validator is not None
+        validation = self.validator.validate_store(dataset).capped(self.max_results)
+        validation.results = locate(validation.results, dataset, self.field_lines)
+        report.validation = validation
+        if not validation.conforms:
+            raise DataRejected("the loaded data does not conform to the shapes")
 
     def _changed_quads(
         self, source: Source, loaded: dict[str, str], report: LoadReport
@@ -136,9 +189,9 @@ class Loader:
         if loaded.get(source.graph.value) == digest:
             report.unchanged += 1
             return None
-        to_quads = self._entry_quads if source.is_entry else self._turtle_quads
+        to_quads = self._entry_quads if source.kind is Kind.ENTRY else self._rdf_quads
         quads, warnings = to_quads(source, data)
-        report.entries += source.is_entry
+        report.entries += source.kind is Kind.ENTRY
         if warnings:
             report.warnings[str(source.path)] = warnings
         return quads + self._provenance(source, digest)
@@ -172,14 +225,19 @@ class Loader:
 
     def _entry_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
         entry = self.parser.parse_bytes(data, source.path.name)
+        self.field_lines[source.path.name] = entry.lines
         return entry_quads(entry, self.iris, source.graph), entry.warnings
 
-    def _turtle_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
-        graph = source.graph
+    def _rdf_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
+        rdf_format = RdfFormat.from_extension(source.path.suffix.removeprefix("."))
         try:
-            triples = list(parse(data, format=RdfFormat.TURTLE))
+            triples = list(parse(data, format=rdf_format or RdfFormat.TURTLE))
         except SyntaxError as error:
-            raise InputError(str(source.path), f"invalid Turtle: {error}") from None
+            # pyoxigraph's message gives the line and column of the fault.
+            raise InputError(str(source.path), f"invalid {rdf_format}: {error}") from None
+        graph = source.graph
+        if source.kind is Kind.RDF:
+            return [Quad(t.subject, t.predicate, t.object, graph) for t in triples], []
         rebase = self.iris.rebase
         return [
             Quad(_rebased(t.subject, rebase), t.predicate, _rebased(t.object, rebase), graph)

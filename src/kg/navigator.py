@@ -94,7 +94,10 @@ class PageParser:
         ]
         lines = [line for line in lines if line.text]
         position = self._skip_banners(lines, warnings)
+        field_lines = {"category": lines[position].number} if position < len(lines) else {}
         category, position = self._category(lines, position, source_file, warnings)
+        if position < len(lines):
+            field_lines["body"] = lines[position].number
         body, reasoning, rest = self._body(lines, position, warnings)
         groups, tail = self._groups(rest)
         parent_label, items = self._items(groups)
@@ -113,6 +116,14 @@ class PageParser:
         elif extra:
             warnings.append(f"line {extra[0].number}: text cut inside the entry list, not parsed")
         children, related = _split_children(items, parent_label, list_complete)
+        field_lines |= _field_lines(
+            lines,
+            reasoning=REASONING if reasoning else None,
+            paper=paper.title if paper else None,
+            lifecycle_stage=stage.name if stage else None,
+            actor=actor.name if actor else None,
+            rmf_function=function.name if function else None,
+        )
         if complete and paper is None:
             warnings.append("no source document block")
         if not complete:
@@ -138,6 +149,7 @@ class PageParser:
             actor=actor,
             rmf_function=function,
             warnings=warnings,
+            lines=field_lines,
         )
 
     # --- blocks 1-4: banners, category definition, "Also in" ---------------------------------
@@ -271,6 +283,17 @@ class PageParser:
             complete = values[2] is not None and values[2].definition is not None
             return tail[:start], values[0], values[1], values[2], complete
         return tail, None, None, None, False
+
+
+def _field_lines(lines: list[_Line], **printed: str | None) -> dict[str, int]:
+    """The line of each field, found by the text that starts its block (the last occurrence:
+    those blocks follow the entry list, which may repeat a name)."""
+    found = {}
+    for name, text in printed.items():
+        numbers = [line.number for line in lines if text is not None and line.text.endswith(text)]
+        if numbers:
+            found[name] = numbers[-1]
+    return found
 
 
 def _check_definition(

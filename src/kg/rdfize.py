@@ -201,6 +201,23 @@ FIELD_BUILDERS: tuple[tuple[str, Callable[[_Builder, _Context], None]], ...] = (
 )
 
 
+#: The entry field each predicate of the page's own entry and document is built from, so that a
+#: validation result can point at the line of the page to fix.
+FIELD_OF_PREDICATE: dict[str, str] = {
+    KG.category.value: "category",
+    KG.quotation.value: "body",
+    KG.rationale.value: "reasoning",
+    KG.lifecycleStage.value: "lifecycle_stage",
+    KG.actor.value: "actor",
+    KG.rmfFunction.value: "rmf_function",
+    KG.sourceDocument.value: "paper",
+    DCTERMS.title.value: "paper",
+    DCTERMS.issued.value: "paper",
+    DCTERMS.abstract.value: "paper",
+    DCTERMS.creator.value: "paper",
+}
+
+
 def entry_quads(entry: Entry, iris: Iris, graph: NamedNode) -> list[Quad]:
     """All triples of one entry, in `graph` (duplicates removed, order kept)."""
     builder = _Builder(iris, graph)

@@ -1,6 +1,7 @@
 """Settings read from `KG_*` environment variables (and CLI options that override them)."""
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,10 @@ class Settings(BaseSettings):
     store: Path = Path(".kg/store")
     #: Directory holding the ontology and its SKOS taxonomies.
     ontology_dir: Path = PROJECT_ROOT / "ontology"
+    #: Directory holding the SHACL shapes every load is validated against.
+    shapes_dir: Path = PROJECT_ROOT / "shapes"
+    #: SHACL engine: "turbo" (pyshacl-turbo, fast) or "pyshacl" (the reference).
+    shacl_engine: Literal["turbo", "pyshacl"] = "turbo"
 
     @field_validator("base_iri")
     @classmethod

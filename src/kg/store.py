@@ -49,10 +49,12 @@ class Changeset:
 
     `derivations` run once the new content is in, within the same commit: each gets a SELECT
     runner on the dataset being written and returns derived graphs to set (triples, no graph).
+    `checks` run last, on the dataset as it would go live; one that raises abandons the commit.
     """
 
     graphs: dict[NamedNode, list[Quad]] = field(default_factory=dict)
     derivations: list[Callable[[Select], dict[NamedNode, list[Quad]]]] = field(default_factory=list)
+    checks: list[Callable[[Store], None]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.graphs)
@@ -146,6 +148,8 @@ class OxigraphStore:
                         for graph, quads in derived.items()
                     },
                 )
+            for check in changes.checks:
+                check(store)
             store.flush()
 
     def update(self, sparql: str) -> None:

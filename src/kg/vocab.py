@@ -13,6 +13,7 @@ from kg.settings import DEFAULT_BASE_IRI
 
 KG_NS = "https://w3id.org/airm-kg/ontology#"
 ONTOLOGY_IRI = "https://w3id.org/airm-kg/ontology"
+SHAPES_NS = "https://w3id.org/airm-kg/shapes#"
 RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
@@ -22,6 +23,7 @@ BIBO_NS = "http://purl.org/ontology/bibo/"
 FOAF_NS = "http://xmlns.com/foaf/0.1/"
 PROV_NS = "http://www.w3.org/ns/prov#"
 OWL_NS = "http://www.w3.org/2002/07/owl#"
+SH_NS = "http://www.w3.org/ns/shacl#"
 
 PREFIXES = {
     "kg": KG_NS,
@@ -34,6 +36,7 @@ PREFIXES = {
     "foaf": FOAF_NS,
     "prov": PROV_NS,
     "owl": OWL_NS,
+    "kgsh": SHAPES_NS,
 }
 
 #: Where an entry with a navigator ID is published (the IDs come from these pages' URLs).
@@ -57,13 +60,18 @@ KG = Terms(
     "navigatorId headingPath inDocument sourceFile contentHash loaderVersion",
 )
 RDF = Terms(RDF_NS, "type Seq")
-RDFS = Terms(RDFS_NS, "label seeAlso")
+RDFS = Terms(RDFS_NS, "label seeAlso comment")
 SKOS = Terms(SKOS_NS, "prefLabel notation broader inScheme")
 DCTERMS = Terms(DCTERMS_NS, "title creator issued abstract")
 BIBO = Terms(BIBO_NS, "authorList")
 FOAF = Terms(FOAF_NS, "name familyName givenName")
 PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom")
-XSD = Terms(XSD_NS, "gYear dateTime string")
+XSD = Terms(XSD_NS, "gYear dateTime string boolean")
+SH = Terms(
+    SH_NS,
+    "ValidationReport ValidationResult conforms result focusNode resultPath value resultMessage "
+    "resultSeverity sourceConstraintComponent sourceShape",
+)
 
 _RDF_MEMBER = [NamedNode(f"{RDF_NS}_{i}") for i in range(1, 65)]
 
@@ -135,7 +143,9 @@ class Iris:
 
     def rebase(self, iri: str) -> str:
         """Moves an IRI written under the default base (in ontology files) to this base."""
-        movable = iri.startswith(DEFAULT_BASE_IRI) and not iri.startswith((KG_NS, ONTOLOGY_IRI))
+        movable = iri.startswith(DEFAULT_BASE_IRI) and not iri.startswith(
+            (KG_NS, ONTOLOGY_IRI, SHAPES_NS)
+        )
         return (
             self.base + iri[len(DEFAULT_BASE_IRI) :]
             if self.base != DEFAULT_BASE_IRI and movable
