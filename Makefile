@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 READY := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint gate bench clean
 
 $(READY): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -21,9 +21,15 @@ lint: $(READY)
 # The CLI's tests run `kg` as a real process, which coverage does not follow: the floor counts the rest.
 test: lint
 	$(BIN)/python -m pytest --cov=kg --cov-report=term --cov-fail-under=80
+	$(MAKE) gate
+
+# The data gate: the ontology, taxonomies and bundled data must conform to the shapes (exit 1 if not).
+gate: $(READY)
+	$(BIN)/kg validate data/sample --max-results 20
 
 bench: $(READY)
 	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/validate_bench.py
 
 clean:
 	rm -rf $(VENV) .kg

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDF, RDFS, Graph, Namespace
+from shape_fixtures import result_keys, split_fixture
 
 from kg.gate import validate_files
 from kg.settings import Settings
 from kg.shapes import load_shapes
 from kg.validation import Engine, Validator
-from shape_fixtures import result_keys, split_fixture
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "shapes"

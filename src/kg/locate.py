@@ -37,7 +37,7 @@ def locate(
             if name is not None:
                 line = _line(result, quad, store, (lines or {}).get(name, {}))
                 sources.append(Source(name, line))
-        located.append(replace(result, sources=tuple(dict.fromkeys(sources))))
+        located.append(replace(result, sources=tuple(sorted(set(sources), key=str))))
     return located
 
 

@@ -42,9 +42,9 @@ def _rebased(graph: Graph, iris: Iris) -> Graph:
     pattern_prefix = "^" + re.escape(iris.base)
     for subject, predicate, obj in graph:
         if isinstance(subject, URIRef):
-            subject = URIRef(iris.rebase(subject))
+            subject = URIRef(iris.rebase(str(subject)))
         if isinstance(obj, URIRef):
-            obj = URIRef(iris.rebase(obj))
+            obj = URIRef(iris.rebase(str(obj)))
         elif predicate == SH.pattern and str(obj).startswith(PATTERN_PREFIX):
             obj = Literal(pattern_prefix + str(obj)[len(PATTERN_PREFIX) :])
         elif predicate == SH.namespace:
