@@ -90,7 +90,12 @@ def test_json_record_has_exactly_the_documented_keys(parser):
     assert list(record) == [
         "id", "source_file", "complete", "category", "body", "reasoning", "parent_label",
         "children", "related", "paper", "lifecycle_stage", "actor", "rmf_function", "warnings",
+        "lines",
     ]  # fmt: skip
+    assert record["lines"] == {
+        "category": 3, "body": 5, "reasoning": 7, "paper": 16,
+        "lifecycle_stage": 19, "actor": 21, "rmf_function": 23,
+    }  # fmt: skip
     assert list(record["category"]) == ["code", "name", "parent_name", "definition"]
     assert list(record["related"][0]) == ["name", "description", "code", "category_name"]
     assert list(record["paper"]) == ["title", "authors", "year", "abstract"]
