@@ -43,7 +43,7 @@ def write_text(report: ValidationReport, out: IO[str]) -> None:
             out.write(f"  value: {_excerpt(compact(result.value))}\n")
         out.write(f"  shape: {compact(result.shape)} ({compact(result.component)})\n")
         if result.sources:
-            out.write(f"  in: {', '.join(str(s) for s in result.sources)}\n")
+            out.write(f"  in: {_sources(result)}\n")
     conforms = "conforms" if report.conforms else "does not conform"
     out.write(f"{conforms}: {summary(report)} [engine {report.engine.value}]\n")
 
@@ -137,9 +137,16 @@ def write_junit(report: ValidationReport, out: IO[bytes]) -> None:
 
 
 def _one_line(result: ValidationResult) -> str:
-    sources = f" in {', '.join(str(s) for s in result.sources)}" if result.sources else ""
+    sources = f" in {_sources(result)}" if result.sources else ""
     path = f" {compact(result.path)}" if result.path else ""
     return f"{result.severity.value}: {compact(result.focus)}{path}: {result.message}{sources}"
+
+
+def _sources(result: ValidationResult, limit: int = 10) -> str:
+    """The files stating a result; a fact stated by hundreds of pages names the first ten."""
+    named = ", ".join(str(s) for s in result.sources[:limit])
+    more = len(result.sources) - limit
+    return f"{named} and {more} more files" if more > 0 else named
 
 
 def _excerpt(text: str, limit: int = 120) -> str:
