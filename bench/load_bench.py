@@ -5,6 +5,7 @@ Run with `make bench` (needs ../shared). Writes bench/results/load.json and prin
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -105,7 +106,7 @@ def main() -> int:
     assert incremental.entries == 20, incremental.entries
 
     results = {
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "pages": len(pages),
         "parse_seconds": round(parse_seconds, 2),
         "parse_pages_per_second": round(len(pages) / parse_seconds),

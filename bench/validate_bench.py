@@ -8,6 +8,7 @@ Writes bench/results/validate.json and prints a summary. pySHACL is skipped abov
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -62,9 +63,7 @@ def measure(triples: int, pyshacl_limit: int) -> dict:
         }
     if len(keys) == 2:
         row["identical_reports"] = keys[Engine.TURBO] == keys[Engine.PYSHACL]
-        row["speedup"] = round(
-            row["pyshacl"]["validate_s"] / row["turbo"]["validate_s"], 1
-        )
+        row["speedup"] = round(row["pyshacl"]["validate_s"] / row["turbo"]["validate_s"], 1)
     print(json.dumps(row), flush=True)
     return row
 
@@ -81,7 +80,7 @@ def main() -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     result = {
         "when": time.strftime("%Y-%m-%d %H:%M"),
-        "machine": {"cpus": __import__("os").cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
         "target": "<= 2 s at 100k triples with reports identical to pySHACL",
         "rows": rows,
     }

@@ -19,7 +19,6 @@ from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.load import Loader
 from kg.navigator import PageParser
 from kg.settings import Settings
-from kg.shapes import load_shapes
 from kg.stats import store_stats
 from kg.store import OxigraphStore
 from kg.taxonomy import load_vocabulary
@@ -101,9 +100,7 @@ def parse(ctx: click.Context, files: tuple[Path, ...], jsonl: bool) -> None:
 def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbose: bool) -> None:
     """Load entry pages (files or folders of *.txt) and the ontology into the store."""
     settings = _settings(ctx)
-    validator = Validator(
-        load_shapes(settings.shapes_dir, settings.base_iri), settings.shacl_engine
-    )
+    validator = Validator.for_settings(settings)
     loader = Loader(settings, _store(ctx), validator, max_results=DEFAULT_MAX_RESULTS)
     sources = loader.vocabulary_sources() + loader.entry_sources(paths)
 
@@ -182,9 +179,7 @@ def validate(
     Exit code 0 when the data conforms (warnings are listed), 1 on violations.
     """
     settings = _settings(ctx)
-    validator = Validator(
-        load_shapes(settings.shapes_dir, settings.base_iri), engine or settings.shacl_engine
-    )
+    validator = Validator.for_settings(settings, engine)
     if paths:
         report, errors = validate_files(settings, validator, paths, max_results)
     else:

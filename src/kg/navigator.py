@@ -286,8 +286,8 @@ class PageParser:
 
 
 def _field_lines(lines: list[_Line], **printed: str | None) -> dict[str, int]:
-    """The line of each field, found by the text that starts its block (the last occurrence:
-    those blocks follow the entry list, which may repeat a name)."""
+    """The line of each field: the last line ending with the text that opens its block (those
+    blocks follow the entry list, which may repeat a name; a title is glued to a list code)."""
     found = {}
     for name, text in printed.items():
         numbers = [line.number for line in lines if text is not None and line.text.endswith(text)]

@@ -1,8 +1,9 @@
 """SHACL validation of a dataset's merged graph against kg's shapes.
 
-Two engines give the same reports (tests/test_validation_engines.py proves it on every fixture and
-the corpus): pySHACL, the reference, and pyshacl-turbo, a Rust engine with pySHACL's interface that
-is the default because it is about 30x faster on kg's data (bench/results/validate.json).
+Two engines give the same reports (tests/test_shapes.py proves it on every fixture,
+tests/test_validation.py on the corpus): pySHACL, the reference, and pyshacl-turbo, a Rust engine
+with pySHACL's interface that is the default because it is 19-25x faster on kg's data
+(bench/results/validate.json).
 """
 
 import logging
@@ -19,6 +20,8 @@ from rdflib import XSD, Graph
 from rdflib.term import bind
 
 from kg.errors import KgError
+from kg.settings import Settings
+from kg.shapes import load_shapes
 from kg.vocab import SH, SH_NS
 
 Term = NamedNode | BlankNode | Literal
@@ -136,6 +139,12 @@ class Validator:
             pyshacl_turbo.compile_shapes(shapes) if self.engine is Engine.TURBO else None
         )
 
+    @classmethod
+    def for_settings(cls, settings: Settings, engine: Engine | str | None = None) -> "Validator":
+        """A validator of the configured shapes (under the configured base) and engine."""
+        shapes = load_shapes(settings.shapes_dir, settings.base_iri)
+        return cls(shapes, engine or settings.shacl_engine)
+
     def validate_store(self, store: Store) -> ValidationReport:
         return self.validate_ntriples(
             store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
@@ -154,8 +163,8 @@ def _turbo_report(compiled: pyshacl_turbo.CompiledShapes, ntriples: str) -> byte
 
     Its public `validate` reads N-Triples input and builds the report through rdflib, which costs
     9x the validation itself at 100k triples (bench/README.md). The native call takes and returns
-    N-Triples text; the package is pinned, and tests/test_validation.py compares every report
-    with pySHACL's, so a change of this call fails the suite.
+    N-Triples text; the package is pinned, and the tests compare every report with pySHACL's, so
+    a change of this call fails the suite.
     """
     no_names: list[str] = []
     try:
