@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pyoxigraph import DefaultGraph
 from conftest import SAMPLE
 
 from kg.load import Loader
@@ -236,6 +237,20 @@ def test_update_commits_atomically(settings):
     with pytest.raises(QueryError, match="invalid SPARQL update"):
         store.update("INSERT DATA { <urn:a> <urn:b> }")
     assert snapshot(store) == before and store.live_directory == generation
-    store.update('INSERT DATA { <urn:a> rdfs:label "a" }')
+    store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } }')
     assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1
     assert store.live_directory != generation
+
+
+def test_update_keeps_the_default_graph_the_union_of_named_graphs(settings):
+    _, store = load(settings, SAMPLE)
+    def triples():
+        return len(list(store.reader().quads_for_pattern(None, None, None, DefaultGraph())))
+
+    before = triples()
+    store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } GRAPH <urn:h> { <urn:a> rdfs:label "a" } }')
+    assert triples() == before + 1
+    store.update("DROP GRAPH <urn:g>")
+    assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1  # <urn:h> still states it
+    store.update('INSERT DATA { <urn:b> rdfs:label "b" } ; DROP GRAPH <urn:h>')
+    assert triples() == before  # a direct write into the default graph is replaced

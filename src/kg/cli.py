@@ -5,6 +5,7 @@ Exit codes: 0 ok; 1 the data has errors (a file is not an entry, a load was reje
 """
 
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -269,6 +270,60 @@ def stats(ctx: click.Context, as_json: bool) -> None:
     for name, count in numbers["classes"].items():
         table.add_row(name, str(count))
     Console(highlight=False).print(table)
+
+
+@cli.command()
+@click.option("--host", envvar="KG_HOST", help="Address to bind  [env KG_HOST; default 127.0.0.1]")
+@click.option(
+    "--port", type=click.IntRange(0, 65535), envvar="KG_PORT", help="[env KG_PORT; default 8000]"
+)
+@click.option(
+    "--update-token",
+    envvar="KG_UPDATE_TOKEN",
+    help="Bearer token that enables SPARQL Update (read-only without)  [env KG_UPDATE_TOKEN]",
+)
+@click.option(
+    "--query-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="KG_QUERY_TIMEOUT",
+    help="Seconds before a query is stopped with 503  [env KG_QUERY_TIMEOUT; default 10]",
+)
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    update_token: str | None,
+    query_timeout: float | None,
+) -> None:
+    """Serve the store: SPARQL 1.1 endpoint at /sparql, graph store, dumps, VoID."""
+    import uvicorn
+
+    from kg.server.app import create_app
+
+    given = {
+        "host": host,
+        "port": port,
+        "update_token": update_token,
+        "query_timeout": query_timeout,
+    }
+    overrides = {key: value for key, value in given.items() if value is not None}
+    base = _settings(ctx)
+    try:
+        settings = Settings(store=base.store, base_iri=base.base_iri, **overrides)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    access = logging.getLogger("kg.access")
+    access.addHandler(logging.StreamHandler(sys.stderr))
+    access.setLevel(logging.INFO)
+    access.propagate = False
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
 
 
 def _read(path: Path) -> bytes:

@@ -118,13 +118,7 @@ class OxigraphStore:
             raise QueryError(f"query failed: {error}") from None
 
     def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
-        store = self.reader()
-        if rdf_format in DATASET_FORMATS:
-            # The default graph is derived from the named graphs: export only those.
-            quads = store.quads_for_pattern(None, None, None, None)
-            serialize((q for q in quads if q.graph_name != DefaultGraph()), output, rdf_format)
-        else:
-            store.dump(output, rdf_format, from_graph=DefaultGraph(), prefixes=PREFIXES)
+        export(self.reader(), output, rdf_format)
 
     def quad_count(self) -> int:
         return len(self.reader())
@@ -152,14 +146,19 @@ class OxigraphStore:
                 check(store)
             store.flush()
 
-    def update(self, sparql: str) -> None:
-        """Applies a SPARQL update as one commit. It writes the graphs it names as they are: the
-        merged default graph follows named-graph writes only through `commit`."""
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        """Applies a SPARQL update as one commit, then derives the default graph again from the
+        named graphs: it is their union, so what an update writes there directly is replaced."""
         with self._next_generation() as store:
             try:
-                store.update(sparql, prefixes=PREFIXES)
+                store.update(sparql, base_iri=base_iri, prefixes=PREFIXES)
             except SyntaxError as error:
                 raise QueryError(f"invalid SPARQL update: {error}") from None
+            except (OSError, RuntimeError) as error:  # e.g. DROP of a graph that does not exist
+                raise QueryError(f"SPARQL update failed: {error}") from None
+            store.remove_graph(DefaultGraph())
+            store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+            store.flush()
 
     @contextmanager
     def _next_generation(self) -> Iterator[Store]:
@@ -219,6 +218,20 @@ class OxigraphStore:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.directory.glob(f".{CURRENT}.*"):
             path.unlink(missing_ok=True)
+
+
+def export(
+    store: Store, output: IO[bytes], rdf_format: RdfFormat, graph: NamedNode | None = None
+) -> None:
+    """Writes one named graph, or the whole dataset: its named graphs in a dataset format (the
+    default graph is derived from them), else the merged default graph."""
+    if graph is not None:
+        store.dump(output, rdf_format, from_graph=graph, prefixes=PREFIXES)
+    elif rdf_format in DATASET_FORMATS:
+        quads = store.quads_for_pattern(None, None, None, None)
+        serialize((q for q in quads if q.graph_name != DefaultGraph()), output, rdf_format)
+    else:
+        store.dump(output, rdf_format, from_graph=DefaultGraph(), prefixes=PREFIXES)
 
 
 def _generation_number(path: Path) -> int:

@@ -1,0 +1,97 @@
+"""The FastAPI application: `create_app(settings)` assembles routes, middleware and error statuses.
+
+Every error a client can cause maps to a status with a one-line text message; anything else is a
+bug and stays a 500.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
+from starlette.middleware.cors import CORSMiddleware
+
+from kg import __version__
+from kg.errors import QueryError, StoreError
+from kg.server import data_routes, sparql_routes
+from kg.server.access_log import AccessLog
+from kg.server.executor import Executor, QueryTimeout, WorkerLost
+from kg.server.negotiation import NotAcceptable
+from kg.server.policy import Forbidden
+from kg.server.protocol import ProtocolError
+from kg.server.service import Service
+from kg.server.worker import GraphNotFound
+from kg.settings import Settings
+
+#: Exports and statistics read whole graphs: they get this many times the query time limit.
+EXPORT_TIME_FACTOR = 30
+
+#: Client-caused failures and their statuses (the most specific class wins).
+STATUSES: dict[type[Exception], int] = {
+    QueryError: 400,
+    Forbidden: 403,
+    GraphNotFound: 404,
+    NotAcceptable: 406,
+    QueryTimeout: 503,
+    WorkerLost: 503,
+    StoreError: 503,  # another process holds the write lock
+}
+
+
+def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
+    """The service over `settings.store`; tests may pass their own executor."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        running = executor or Executor(
+            settings.query_workers,
+            settings.query_timeout,
+            settings.query_timeout * EXPORT_TIME_FACTOR,
+        )
+        app.state.service = Service(settings, running)
+        try:
+            yield
+        finally:
+            if executor is None:
+                running.close()
+
+    app = FastAPI(
+        title="kg SPARQL endpoint",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url="/api",
+        redoc_url=None,
+    )
+    app.include_router(sparql_routes.router)
+    app.include_router(data_routes.router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Authorization", "Content-Type", "If-None-Match"],
+        expose_headers=["ETag", "X-Cache", "X-SPARQL-MaxRows"],
+        max_age=600,
+    )
+    app.add_middleware(AccessLog)
+    app.add_exception_handler(ProtocolError, _protocol_error)
+    for error_class in STATUSES:
+        app.add_exception_handler(error_class, _kg_error)
+    return app
+
+
+async def _protocol_error(request: Request, error: ProtocolError) -> PlainTextResponse:
+    return PlainTextResponse(f"{error.message}\n", error.status, headers=error.headers)
+
+
+async def _kg_error(request: Request, error: Exception) -> PlainTextResponse:
+    status = _closest_status(error)
+    headers = {"Retry-After": "1"} if isinstance(error, StoreError) else {}
+    return PlainTextResponse(f"{error}\n", status, headers=headers)
+
+
+def _closest_status(error: Exception) -> int:
+    """The status of the error's own class, else of its nearest listed ancestor."""
+    for cls in type(error).__mro__:
+        if cls in STATUSES:
+            return STATUSES[cls]
+    return 500

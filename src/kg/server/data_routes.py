@@ -1,0 +1,87 @@
+"""The data as documents: Graph Store Protocol reads, whole-dataset dumps, VoID, health."""
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+
+from kg.server.cache import matches
+from kg.server.description import DUMPS, RDFLIB_FORMATS, void_description
+from kg.server.negotiation import RDF, Choice, Kind, choose
+from kg.server.protocol import ProtocolError
+from kg.server.sparql_routes import service_of
+
+router = APIRouter()
+
+
+@router.api_route("/store", methods=["GET", "HEAD"], name="graph_store")
+async def graph_store_get(request: Request) -> Response:
+    """GET ?graph=<iri> (a named graph), ?default (the default graph) or nothing (the dataset)."""
+    params = request.query_params
+    graphs = params.getlist("graph")
+    if len(graphs) > 1 or (graphs and "default" in params):
+        raise ProtocolError(400, "name one graph: ?graph=<iri> or ?default, not both")
+    accept, format_name = request.headers.get("accept"), params.get("format")
+    if graphs or "default" in params:
+        choice = choose(Kind.GRAPH, accept, format_name)
+        graph = graphs[0] if graphs else None
+    else:
+        choice = choose(Kind.DATASET, accept, format_name)
+        graph = None
+    name = next(n for n, f in RDF.items() if f == choice.format)
+    scope = graph if graph is not None else ("default" if "default" in params else "dataset")
+    return await _file(request, graph, choice, f"{scope}.{name}", extra={"Vary": "Accept"})
+
+
+@router.api_route("/store", methods=["PUT", "POST", "DELETE", "PATCH"])
+async def graph_store_write(request: Request) -> Response:
+    service_of(request).authorize(request.headers.get("authorization"))
+    raise ProtocolError(
+        405, "the graph store is read-only: change graphs with SPARQL Update", {"Allow": "GET, HEAD"}
+    )
+
+
+@router.get("/dump.{suffix}", name="dump")
+async def dump(request: Request, suffix: str) -> Response:
+    """The whole dataset: named graphs in .nq, .trig, .jsonld; the merged graph in .ttl, .nt."""
+    if suffix not in DUMPS:
+        raise ProtocolError(404, f"no dump /dump.{suffix}; available: {', '.join(DUMPS)}")
+    rdf_format = RDF[DUMPS[suffix]]
+    choice = Choice(rdf_format, rdf_format.media_type)
+    disposition = {"Content-Disposition": f'attachment; filename="kg.{suffix}"'}
+    return await _file(request, None, choice, f"dump.{suffix}", extra=disposition)
+
+
+async def _file(
+    request: Request, graph: str | None, choice: Choice, name: str, extra: dict[str, str]
+) -> Response:
+    service = service_of(request)
+    tag = service.export_tag(graph, name)
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    target = await service.export(graph, choice, name)
+    headers = {"ETag": tag, "Cache-Control": "no-cache", **extra}
+    return FileResponse(target, media_type=choice.media_type, headers=headers)
+
+
+@router.get("/.well-known/void", name="void")
+async def void(request: Request) -> Response:
+    service = service_of(request)
+    choice = choose(Kind.GRAPH, request.headers.get("accept"), request.query_params.get("format"))
+    root = str(request.url_for("health")).removesuffix("health")
+    graph = void_description(
+        root=root,
+        endpoint=str(request.url_for("sparql")),
+        base_iri=service.settings.base_iri,
+        statistics=await service.statistics(),
+    )
+    body = graph.serialize(format=RDFLIB_FORMATS[choice.format], encoding="utf-8")
+    return Response(body, media_type=choice.media_type, headers={"Vary": "Accept"})
+
+
+@router.get("/health", name="health")
+async def health(request: Request) -> dict:
+    service = service_of(request)
+    return {
+        "status": "ok",
+        "data_version": service.generation().version,
+        "updates": service.updates_enabled,
+    }

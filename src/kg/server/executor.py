@@ -1,0 +1,74 @@
+"""Where queries run: pools of worker processes that can be stopped.
+
+pyoxigraph cannot cancel a running query, so a query that outlives its time limit is stopped by
+ending the process that runs it: Pebble's process pool terminates that worker and starts a fresh
+one, which is also what happens when a client disconnects mid-query (its task is cancelled). The
+event loop only awaits futures, so a heavy query never delays a light one beyond the pool's size.
+
+Updates go to a pool of one process: writes to the store are serialized anyway (one writer holds
+its lock), and stopping a runaway update abandons its private generation, leaving the store as it
+was.
+"""
+
+import asyncio
+import multiprocessing
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TypeVar
+
+from pebble import ProcessExpired, ProcessPool
+
+from kg.errors import KgError
+from kg.server import worker
+
+T = TypeVar("T")
+
+
+class QueryTimeout(KgError):
+    """A task ran past its time limit and was stopped."""
+
+
+class WorkerLost(KgError):
+    """The process running a task ended without an answer (killed, out of memory)."""
+
+
+class Executor:
+    def __init__(self, workers: int, timeout: float, export_timeout: float) -> None:
+        # Fresh interpreters, not forks of a server that runs threads.
+        context = multiprocessing.get_context("spawn")
+        self.timeout = timeout
+        self.export_timeout = export_timeout
+        self._queries = ProcessPool(
+            max_workers=workers, context=context, initializer=worker.warm_up
+        )
+        self._writes = ProcessPool(max_workers=1, context=context, initializer=worker.warm_up)
+
+    async def query(self, task: worker.QueryTask) -> worker.Answer:
+        return await self._run(self._queries, worker.run_query, task, self.timeout)
+
+    async def export(self, task: worker.ExportTask) -> None:
+        await self._run(self._queries, worker.run_export, task, self.export_timeout)
+
+    async def statistics(self, generation: str | None) -> dict:
+        return await self._run(
+            self._queries, worker.dataset_statistics, generation, self.export_timeout
+        )
+
+    async def update(self, task: worker.UpdateTask) -> None:
+        await self._run(self._writes, worker.run_update, task, self.timeout)
+
+    async def _run(self, pool: ProcessPool, function: Callable[..., T], task, timeout: float) -> T:
+        future = pool.schedule(function, args=(task,), timeout=timeout)
+        try:
+            return await asyncio.wrap_future(future)
+        except FutureTimeout:
+            raise QueryTimeout(
+                f"stopped after the time limit of {timeout:g} s; narrow the query or add a LIMIT"
+            ) from None
+        except ProcessExpired as error:
+            raise WorkerLost(f"the query process ended without an answer ({error})") from None
+
+    def close(self) -> None:
+        for pool in (self._queries, self._writes):
+            pool.stop()
+            pool.join()

@@ -1,0 +1,121 @@
+"""Content negotiation: which serialization a client gets for a kind of result.
+
+The kind (solutions, boolean, graph, dataset) is known only once a query has run, so the choice is
+a pure function of the request's `Accept` header and `format` parameter that the query worker calls.
+Quality values and wildcards are python-mimeparse's; a `format` parameter (a short name or a media
+type) overrides the header.
+"""
+
+from dataclasses import dataclass
+from enum import Enum
+
+import mimeparse
+from pyoxigraph import QueryResultsFormat, RdfFormat
+
+
+class Kind(Enum):
+    SOLUTIONS = "solutions"  # SELECT
+    BOOLEAN = "boolean"  # ASK
+    GRAPH = "graph"  # CONSTRUCT, DESCRIBE, a graph of the graph store
+    DATASET = "dataset"  # the whole store, named graphs kept
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A negotiated serialization: the pyoxigraph format and the media type to answer with."""
+
+    format: QueryResultsFormat | RdfFormat
+    media_type: str
+
+
+class NotAcceptable(Exception):
+    """No serialization of this kind of result matches what the client accepts."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+RESULTS = {
+    "json": QueryResultsFormat.JSON,
+    "xml": QueryResultsFormat.XML,
+    "csv": QueryResultsFormat.CSV,
+    "tsv": QueryResultsFormat.TSV,
+}
+RDF = {
+    "turtle": RdfFormat.TURTLE,
+    "ntriples": RdfFormat.N_TRIPLES,
+    "nquads": RdfFormat.N_QUADS,
+    "trig": RdfFormat.TRIG,
+    "jsonld": RdfFormat.JSON_LD,
+    "rdfxml": RdfFormat.RDF_XML,
+}
+#: Short names a `format` parameter may use besides the names above (file extensions, aliases).
+ALIASES = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "json-ld": "jsonld", "rdf": "rdfxml"}
+
+#: Offered formats per kind, least preferred first (mimeparse breaks ties towards the end); the
+#: last one is the default for `*/*` or no Accept header.
+OFFERS: dict[Kind, list[QueryResultsFormat | RdfFormat]] = {
+    Kind.SOLUTIONS: [RESULTS["tsv"], RESULTS["csv"], RESULTS["xml"], RESULTS["json"]],
+    Kind.BOOLEAN: [RESULTS["xml"], RESULTS["json"]],
+    Kind.GRAPH: [
+        RDF["rdfxml"],
+        RDF["jsonld"],
+        RDF["trig"],
+        RDF["nquads"],
+        RDF["ntriples"],
+        RDF["turtle"],
+    ],
+    Kind.DATASET: [RDF["jsonld"], RDF["trig"], RDF["nquads"]],
+}
+#: Media types clients commonly send for a format, besides its registered one.
+EXTRA_TYPES = {
+    RESULTS["json"]: ["application/json"],
+    RESULTS["xml"]: ["application/xml", "text/xml"],
+    RDF["ntriples"]: ["text/plain"],
+    RDF["jsonld"]: ["application/json"],
+    RDF["rdfxml"]: ["application/xml", "text/xml"],
+}
+
+
+def choose(kind: Kind, accept: str | None, format_name: str | None = None) -> Choice:
+    """The serialization to answer a result of `kind` with, or NotAcceptable."""
+    offers = OFFERS[kind]
+    if format_name:
+        return _by_name(kind, offers, format_name)
+    media_types = {}  # media type -> format, the registered type last so that it wins ties
+    for offer in offers:
+        for media_type in [*EXTRA_TYPES.get(offer, []), offer.media_type]:
+            media_types.pop(media_type, None)
+            media_types[media_type] = offer
+    try:
+        best = mimeparse.best_match(list(media_types), accept or "*/*")
+    except (mimeparse.MimeTypeParseException, ValueError):
+        best = mimeparse.best_match(list(media_types), "*/*")  # a garbled header accepts anything
+    if not best:
+        raise NotAcceptable(
+            f"cannot answer this {kind.value} result as {accept!r}; "
+            f"available: {', '.join(o.media_type for o in reversed(offers))}"
+        )
+    chosen = media_types[best]
+    return Choice(chosen, _answer_type(chosen))
+
+
+def _by_name(kind: Kind, offers: list, name: str) -> Choice:
+    wanted = name.strip().lower()
+    wanted = ALIASES.get(wanted, wanted)
+    chosen = RESULTS.get(wanted) or RDF.get(wanted)
+    if chosen is None:  # a media type given as the format
+        chosen = next((o for o in offers if wanted in (o.media_type, *EXTRA_TYPES.get(o, []))), None)
+    if chosen not in offers:
+        names = [n for n, f in {**RESULTS, **RDF}.items() if f in offers]
+        raise NotAcceptable(
+            f"format={name!r} is not available for a {kind.value} result; "
+            f"use one of: {', '.join(names)}"
+        )
+    return Choice(chosen, _answer_type(chosen))
+
+
+def _answer_type(chosen: QueryResultsFormat | RdfFormat) -> str:
+    text = chosen.media_type.startswith("text/") or chosen in (RESULTS["json"], RDF["jsonld"])
+    return f"{chosen.media_type}; charset=utf-8" if text else chosen.media_type

@@ -1,0 +1,157 @@
+"""The endpoint's behaviour behind the routes: answer operations, guard writes, keep caches.
+
+Nothing here touches the store directly: queries, exports and updates go to the executor's worker
+processes, each naming the generation it reads. The only store access in the server process is
+reading which generation is live (a symlink), which is the data version of ETags and caches.
+"""
+
+import hmac
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from kg.server.cache import AnswerCache, etag
+from kg.server.executor import Executor
+from kg.server.negotiation import Choice
+from kg.server.protocol import Operation, ProtocolError
+from kg.server.worker import Answer, ExportTask, QueryTask, UpdateTask
+from kg.settings import Settings
+from kg.store import OxigraphStore
+
+#: Where exports of the graph store and dumps are written, inside the store directory.
+EXPORTS = "exports"
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The live generation: its directory (None before any commit) and its data version."""
+
+    directory: str | None
+    version: str
+
+
+@dataclass(frozen=True)
+class Served:
+    answer: Answer
+    etag: str
+    cached: bool
+
+
+class Service:
+    def __init__(self, settings: Settings, executor: Executor) -> None:
+        self.settings = settings
+        self.executor = executor
+        self.store = OxigraphStore(settings.store)
+        self.cache = AnswerCache(settings.cache_bytes)
+        self._statistics: tuple[str, dict] | None = None
+
+    @property
+    def updates_enabled(self) -> bool:
+        return self.settings.update_token is not None
+
+    def generation(self) -> Generation:
+        live = self.store.live_directory
+        if live is None:
+            return Generation(None, "empty")
+        # The inode tells a generation from one of the same name in a store made again.
+        return Generation(str(live), f"{live.name}.{os.stat(live).st_ino:x}")
+
+    # --- queries ------------------------------------------------------------------------------
+
+    def query_key(self, operation: Operation, accept: str | None) -> tuple:
+        return (
+            operation.text,
+            operation.default_graphs,
+            operation.named_graphs,
+            operation.format_name,
+            accept,
+        )
+
+    def etag_of(self, operation: Operation, accept: str | None) -> str:
+        return etag(self.generation().version, self.query_key(operation, accept))
+
+    async def query(self, operation: Operation, accept: str | None) -> Served:
+        generation = self.generation()
+        key = self.query_key(operation, accept)
+        tag = etag(generation.version, key)
+        cached = self.cache.get(generation.version, key)
+        if cached is not None:
+            return Served(cached, tag, cached=True)
+        answer = await self.executor.query(
+            QueryTask(
+                generation=generation.directory,
+                query=operation.text,
+                default_graphs=operation.default_graphs,
+                named_graphs=operation.named_graphs,
+                accept=accept,
+                format_name=operation.format_name,
+                max_rows=self.settings.max_rows,
+                base_iri=self.settings.base_iri,
+                allowed_services=tuple(self.settings.service_allowlist),
+            )
+        )
+        self.cache.put(generation.version, key, answer)
+        return Served(answer, tag, cached=False)
+
+    # --- updates ------------------------------------------------------------------------------
+
+    def authorize(self, authorization: str | None) -> None:
+        """Lets a write through only with the configured bearer token (constant-time check)."""
+        if self.settings.update_token is None:
+            raise ProtocolError(
+                403, "this endpoint is read-only: start kg serve with --update-token to allow updates"
+            )
+        scheme, _, given = (authorization or "").partition(" ")
+        expected = self.settings.update_token.get_secret_value().encode()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+            raise ProtocolError(
+                401,
+                "updates need the header 'Authorization: Bearer <token>' with the server's token",
+                {"WWW-Authenticate": 'Bearer realm="kg"'},
+            )
+
+    async def update(self, operation: Operation) -> None:
+        await self.executor.update(
+            UpdateTask(
+                store=str(self.settings.store),
+                update=operation.text,
+                using=operation.default_graphs,
+                using_named=operation.named_graphs,
+                base_iri=self.settings.base_iri,
+                allowed_services=tuple(self.settings.service_allowlist),
+            )
+        )
+
+    # --- exports and statistics -----------------------------------------------------------------
+
+    def export_tag(self, graph: str | None, name: str) -> str:
+        return etag(self.generation().version, ("export", graph, name))
+
+    async def export(self, graph: str | None, choice: Choice, name: str) -> Path:
+        """A file holding a graph (or the dataset) of the live generation; made once per
+        generation, graph and format, then served from disk."""
+        generation = self.generation()
+        digest = etag(generation.version, ("export", graph, name)).split("-")[-1].strip('"')
+        target = self.settings.store / EXPORTS / generation.version / f"{digest}.export"
+        if not target.exists():
+            self._remove_stale_exports(generation.version)
+            await self.executor.export(
+                ExportTask(generation.directory, graph, choice.format, str(target))
+            )
+        return target
+
+    def _remove_stale_exports(self, version: str) -> None:
+        root = self.settings.store / EXPORTS
+        if not root.is_dir():
+            return
+        for folder in root.iterdir():
+            if folder.name != version:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    async def statistics(self) -> dict:
+        generation = self.generation()
+        if self._statistics is None or self._statistics[0] != generation.version:
+            numbers = await self.executor.statistics(generation.directory)
+            self._statistics = (generation.version, numbers)
+        return self._statistics[1]

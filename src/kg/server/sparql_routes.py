@@ -1,0 +1,84 @@
+"""`/sparql` (queries, and updates when enabled) and `/update`: the SPARQL 1.1 Protocol."""
+
+from fastapi import APIRouter, Request, Response
+
+from kg.server.cache import matches
+from kg.server.description import RDFLIB_FORMATS, service_description
+from kg.server.negotiation import Kind, choose
+from kg.server.protocol import Operation, ProtocolError, Verb, read_operation
+from kg.server.service import Served, Service
+
+router = APIRouter()
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service
+
+
+@router.get("/sparql", name="sparql")
+async def sparql_get(request: Request) -> Response:
+    service = service_of(request)
+    operation = await read_operation(request, service.settings.max_body)
+    if operation is None:
+        return await _describe(request, service)
+    return await _query(request, service, operation)
+
+
+@router.post("/sparql")
+async def sparql_post(request: Request) -> Response:
+    service = service_of(request)
+    operation = await read_operation(request, service.settings.max_body)
+    if operation.verb is Verb.UPDATE:
+        return await _update(request, service, operation)
+    return await _query(request, service, operation)
+
+
+@router.post("/update")
+async def update_post(request: Request) -> Response:
+    service = service_of(request)
+    service.authorize(request.headers.get("authorization"))
+    operation = await read_operation(request, service.settings.max_body)
+    if operation.verb is not Verb.UPDATE:
+        raise ProtocolError(400, "/update takes SPARQL updates; send queries to /sparql")
+    return await _update(request, service, operation)
+
+
+async def _query(request: Request, service: Service, operation: Operation) -> Response:
+    accept = request.headers.get("accept")
+    if request.method == "GET":
+        tag = service.etag_of(operation, accept)
+        if matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers={"ETag": tag})
+    served = await service.query(operation, accept)
+    return answer_response(served, service.settings.max_rows)
+
+
+def answer_response(served: Served, max_rows: int) -> Response:
+    headers = {
+        "ETag": served.etag,
+        "Vary": "Accept",
+        "Cache-Control": "no-cache",  # stored, but revalidated: the data may change
+        "X-Cache": "hit" if served.cached else "miss",
+    }
+    if served.answer.truncated:
+        headers["X-SPARQL-MaxRows"] = str(max_rows)
+    return Response(served.answer.body, headers=headers, media_type=served.answer.media_type)
+
+
+async def _update(request: Request, service: Service, operation: Operation) -> Response:
+    service.authorize(request.headers.get("authorization"))
+    await service.update(operation)
+    return Response(status_code=204)
+
+
+async def _describe(request: Request, service: Service) -> Response:
+    choice = choose(Kind.GRAPH, request.headers.get("accept"), request.query_params.get("format"))
+    graph = service_description(
+        endpoint=str(request.url_for("sparql")),
+        base_iri=service.settings.base_iri,
+        updates=service.updates_enabled,
+        federated=bool(service.settings.service_allowlist),
+        statistics=await service.statistics(),
+    )
+    body = graph.serialize(format=RDFLIB_FORMATS[choice.format], encoding="utf-8")
+    return Response(body, media_type=choice.media_type, headers={"Vary": "Accept"})

@@ -1,0 +1,224 @@
+"""What runs in the query processes: read a generation of the store, answer, serialize.
+
+Each task names the generation directory it must read. Generations are never written once live
+(see `kg.store`), so opening one read-only here is safe while a writer prepares the next. A process
+keeps its handle until a task names a newer generation.
+
+Results are serialized by pyoxigraph. The row cap is applied on the line-based formats (TSV
+results, N-Triples), where a row is a line: the result is written to them with a writer that stops
+at the cap, and converted to the negotiated format only when that is another one.
+"""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    Store,
+    parse,
+    parse_query_results,
+    serialize,
+)
+
+from kg.errors import QueryError
+from kg.server.negotiation import Kind, choose
+from kg.server.policy import check_services, prepare_update
+from kg.store import OxigraphStore, export
+from kg.vocab import PREFIXES
+
+
+@dataclass(frozen=True)
+class QueryTask:
+    generation: str | None  # a generation directory; None for a store nothing was committed to
+    query: str
+    default_graphs: tuple[str, ...]
+    named_graphs: tuple[str, ...]
+    accept: str | None
+    format_name: str | None
+    max_rows: int
+    base_iri: str
+    allowed_services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    body: bytes
+    media_type: str
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class ExportTask:
+    generation: str | None
+    graph: str | None  # a named graph; None for the whole dataset or the default graph
+    format: RdfFormat
+    target: str  # the file to write (atomically)
+
+
+@dataclass(frozen=True)
+class UpdateTask:
+    store: str
+    update: str
+    using: tuple[str, ...]
+    using_named: tuple[str, ...]
+    base_iri: str
+    allowed_services: tuple[str, ...]
+
+
+class GraphNotFound(QueryError):
+    """The graph store was asked for a graph the dataset does not have."""
+
+
+_handle: tuple[str | None, Store] | None = None
+
+
+def _store(generation: str | None) -> Store:
+    global _handle
+    if _handle is None or _handle[0] != generation:
+        _handle = None  # close the previous generation before opening the next
+        _handle = (generation, Store.read_only(generation) if generation else Store())
+    return _handle[1]
+
+
+def warm_up() -> None:
+    """Imports what tasks need, so that the first query of a process does not pay for it."""
+
+
+def run_query(task: QueryTask) -> Answer:
+    check_services(task.query, task.allowed_services, task.base_iri, PREFIXES)
+    options = {}
+    if task.default_graphs or task.named_graphs:
+        # The protocol's dataset replaces the query's FROM / FROM NAMED.
+        options["default_graph"] = [_graph_name(iri) for iri in task.default_graphs]
+        options["named_graphs"] = [_graph_name(iri) for iri in task.named_graphs]
+    try:
+        result = _store(task.generation).query(
+            task.query, base_iri=task.base_iri, prefixes=PREFIXES, **options
+        )
+        return _serialize(result, task)
+    except SyntaxError as error:
+        raise QueryError(f"invalid SPARQL query: {error}") from None
+    except (OSError, RuntimeError) as error:  # evaluation errors surface while results stream
+        raise QueryError(f"query failed: {error}") from None
+
+
+def _graph_name(iri: str) -> NamedNode:
+    try:
+        return NamedNode(iri)
+    except ValueError:
+        raise QueryError(f"invalid graph IRI in the request: {iri!r}") from None
+
+
+def _serialize(result, task: QueryTask) -> Answer:
+    if isinstance(result, QueryBoolean):
+        choice = choose(Kind.BOOLEAN, task.accept, task.format_name)
+        return Answer(result.serialize(format=choice.format), choice.media_type)
+    if isinstance(result, QuerySolutions):
+        choice = choose(Kind.SOLUTIONS, task.accept, task.format_name)
+        capped = _LineCap(task.max_rows + 1)  # TSV starts with a header line
+        _write_capped(lambda: result.serialize(capped, QueryResultsFormat.TSV))
+        body = capped.value()
+        if choice.format != QueryResultsFormat.TSV:
+            body = parse_query_results(body, QueryResultsFormat.TSV).serialize(
+                format=choice.format
+            )
+        return Answer(body, choice.media_type, capped.full)
+    choice = choose(Kind.GRAPH, task.accept, task.format_name)
+    capped = _LineCap(task.max_rows)
+    _write_capped(lambda: result.serialize(capped, RdfFormat.N_TRIPLES))
+    body = capped.value()
+    if choice.format != RdfFormat.N_TRIPLES:
+        triples = parse(body, RdfFormat.N_TRIPLES)
+        body = serialize(triples, format=choice.format, prefixes=PREFIXES)
+    return Answer(body, choice.media_type, capped.full)
+
+
+def _write_capped(write) -> None:
+    try:
+        write()
+    except _CapReached:
+        pass
+
+
+class _CapReached(Exception):
+    """Raised into pyoxigraph's serializer to stop evaluating rows nobody will receive."""
+
+
+class _LineCap:
+    """A binary sink that keeps the first `limit` lines, then stops the serializer writing it."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines = 0
+        self.full = False
+        self._parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        if self.full:
+            raise _CapReached
+        count = data.count(b"\n")
+        if self.lines + count <= self.limit:
+            self.lines += count
+            self._parts.append(bytes(data))
+            return len(data)
+        end = -1
+        for _ in range(self.limit - self.lines):
+            end = data.index(b"\n", end + 1)
+        self._parts.append(bytes(data[: end + 1]))
+        self.lines, self.full = self.limit, True
+        raise _CapReached
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self._parts)
+
+
+def run_export(task: ExportTask) -> None:
+    store = _store(task.generation)
+    graph = None
+    if task.graph is not None:
+        graph = _graph_name(task.graph)
+        if not store.contains_named_graph(graph):
+            raise GraphNotFound(f"no graph <{task.graph}> in the dataset")
+    target = Path(task.target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    with partial.open("wb") as output:
+        export(store, output, task.format, graph)
+    os.replace(partial, target)
+
+
+def run_update(task: UpdateTask) -> None:
+    update = prepare_update(
+        task.update, task.using, task.using_named, task.allowed_services, task.base_iri, PREFIXES
+    )
+    OxigraphStore(Path(task.store)).update(update, base_iri=task.base_iri)
+
+
+def dataset_statistics(generation: str | None) -> dict:
+    """Counts for the VoID description: triples, subjects, graphs, and instances per class."""
+    store = _store(generation)
+    row = next(
+        store.query(
+            "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) "
+            "(COUNT(DISTINCT ?p) AS ?properties) WHERE { ?s ?p ?o }"
+        )
+    )
+    classes = store.query(
+        "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class FILTER(isIRI(?class)) } "
+        "GROUP BY ?class ORDER BY ?class"
+    )
+    return {
+        "triples": int(row["triples"].value),
+        "subjects": int(row["subjects"].value),
+        "properties": int(row["properties"].value),
+        "graphs": sum(1 for _ in store.named_graphs()),
+        "classes": {c["class"].value: int(c["n"].value) for c in classes},
+    }
