@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     #: SHACL engine: "turbo" (pyshacl-turbo, fast) or "pyshacl" (the reference).
     shacl_engine: Literal["turbo", "pyshacl"] = "turbo"
 
-
     # --- kg serve -----------------------------------------------------------------------------
     #: Address the server binds to; loopback unless you mean to publish it.
     host: str = "127.0.0.1"

@@ -34,9 +34,8 @@ async def graph_store_get(request: Request) -> Response:
 @router.api_route("/store", methods=["PUT", "POST", "DELETE", "PATCH"])
 async def graph_store_write(request: Request) -> Response:
     service_of(request).authorize(request.headers.get("authorization"))
-    raise ProtocolError(
-        405, "the graph store is read-only: change graphs with SPARQL Update", {"Allow": "GET, HEAD"}
-    )
+    message = "the graph store is read-only: change graphs with SPARQL Update"
+    raise ProtocolError(405, message, {"Allow": "GET, HEAD"})
 
 
 @router.get("/dump.{suffix}", name="dump")

@@ -7,7 +7,8 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCTERMS, RDF
 
 from kg import __version__
-from kg.server.negotiation import OFFERS, RDF as RDF_FORMATS, Kind
+from kg.server.negotiation import OFFERS, Kind
+from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.vocab import DCTERMS_NS, KG_NS, ONTOLOGY_IRI, PROV_NS, SKOS_NS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

@@ -106,7 +106,8 @@ def _by_name(kind: Kind, offers: list, name: str) -> Choice:
     wanted = ALIASES.get(wanted, wanted)
     chosen = RESULTS.get(wanted) or RDF.get(wanted)
     if chosen is None:  # a media type given as the format
-        chosen = next((o for o in offers if wanted in (o.media_type, *EXTRA_TYPES.get(o, []))), None)
+        types = {t: o for o in offers for t in (o.media_type, *EXTRA_TYPES.get(o, []))}
+        chosen = types.get(wanted)
     if chosen not in offers:
         names = [n for n, f in {**RESULTS, **RDF}.items() if f in offers]
         raise NotAcceptable(

@@ -183,9 +183,12 @@ def _insert_before_where(text: str, clauses: str) -> str:
             depth += 1
         elif lexeme.token in Punctuation and lexeme.text == "}":
             depth -= 1
-        elif depth == 0 and lexeme.is_keyword("WHERE"):
-            if previous is None or not previous.is_keyword("DELETE"):
-                cuts.append(lexeme.position)
+        elif (
+            depth == 0
+            and lexeme.is_keyword("WHERE")
+            and (previous is None or not previous.is_keyword("DELETE"))
+        ):
+            cuts.append(lexeme.position)
         previous = lexeme
     for position in reversed(cuts):
         text = f"{text[:position]}{clauses} {text[position:]}"

@@ -100,7 +100,7 @@ class Service:
         """Lets a write through only with the configured bearer token (constant-time check)."""
         if self.settings.update_token is None:
             raise ProtocolError(
-                403, "this endpoint is read-only: start kg serve with --update-token to allow updates"
+                403, "this endpoint is read-only: start kg serve with --update-token for updates"
             )
         scheme, _, given = (authorization or "").partition(" ")
         expected = self.settings.update_token.get_secret_value().encode()

@@ -10,6 +10,7 @@ at the cap, and converted to the negotiated format only when that is another one
 """
 
 import os
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,9 +125,7 @@ def _serialize(result, task: QueryTask) -> Answer:
         _write_capped(lambda: result.serialize(capped, QueryResultsFormat.TSV))
         body = capped.value()
         if choice.format != QueryResultsFormat.TSV:
-            body = parse_query_results(body, QueryResultsFormat.TSV).serialize(
-                format=choice.format
-            )
+            body = parse_query_results(body, QueryResultsFormat.TSV).serialize(format=choice.format)
         return Answer(body, choice.media_type, capped.full)
     choice = choose(Kind.GRAPH, task.accept, task.format_name)
     capped = _LineCap(task.max_rows)
@@ -139,10 +138,8 @@ def _serialize(result, task: QueryTask) -> Answer:
 
 
 def _write_capped(write) -> None:
-    try:
+    with suppress(_CapReached):
         write()
-    except _CapReached:
-        pass
 
 
 class _CapReached(Exception):
