@@ -42,3 +42,15 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def store(settings: Settings) -> OxigraphStore:
     return OxigraphStore(settings.store)
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store loaded from data/sample, built once; copy it before writing to it."""
+    from kg.load import Loader
+
+    directory = tmp_path_factory.mktemp("sample") / "store"
+    loader = Loader(Settings(store=directory), OxigraphStore(directory))
+    report = loader.load(loader.vocabulary_sources() + loader.entry_sources([SAMPLE]))
+    assert report.committed and not report.errors
+    return directory

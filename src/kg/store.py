@@ -221,10 +221,13 @@ class OxigraphStore:
 
 
 def export(
-    store: Store, output: IO[bytes], rdf_format: RdfFormat, graph: NamedNode | None = None
+    store: Store,
+    output: IO[bytes],
+    rdf_format: RdfFormat,
+    graph: NamedNode | DefaultGraph | None = None,
 ) -> None:
-    """Writes one named graph, or the whole dataset: its named graphs in a dataset format (the
-    default graph is derived from them), else the merged default graph."""
+    """Writes one graph, or (graph None) the whole dataset: its named graphs in a dataset format
+    (the default graph is derived from them), else the merged default graph."""
     if graph is not None:
         store.dump(output, rdf_format, from_graph=graph, prefixes=PREFIXES)
     elif rdf_format in DATASET_FORMATS:

@@ -8,6 +8,7 @@ from kg.server.description import DUMPS, RDFLIB_FORMATS, void_description
 from kg.server.negotiation import RDF, Choice, Kind, choose
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
+from kg.server.worker import DEFAULT_GRAPH, Scope
 
 router = APIRouter()
 
@@ -19,16 +20,10 @@ async def graph_store_get(request: Request) -> Response:
     graphs = params.getlist("graph")
     if len(graphs) > 1 or (graphs and "default" in params):
         raise ProtocolError(400, "name one graph: ?graph=<iri> or ?default, not both")
-    accept, format_name = request.headers.get("accept"), params.get("format")
-    if graphs or "default" in params:
-        choice = choose(Kind.GRAPH, accept, format_name)
-        graph = graphs[0] if graphs else None
-    else:
-        choice = choose(Kind.DATASET, accept, format_name)
-        graph = None
-    name = next(n for n, f in RDF.items() if f == choice.format)
-    scope = graph if graph is not None else ("default" if "default" in params else "dataset")
-    return await _file(request, graph, choice, f"{scope}.{name}", extra={"Vary": "Accept"})
+    accept, requested = request.headers.get("accept"), params.get("format")
+    scope = Scope(graphs[0]) if graphs else Scope(DEFAULT_GRAPH if "default" in params else None)
+    choice = choose(Kind.DATASET if scope.is_dataset else Kind.GRAPH, accept, requested)
+    return await _file(request, scope, choice, extra={"Vary": "Accept"})
 
 
 @router.api_route("/store", methods=["PUT", "POST", "DELETE", "PATCH"])
@@ -46,17 +41,15 @@ async def dump(request: Request, suffix: str) -> Response:
     rdf_format = RDF[DUMPS[suffix]]
     choice = Choice(rdf_format, rdf_format.media_type)
     disposition = {"Content-Disposition": f'attachment; filename="kg.{suffix}"'}
-    return await _file(request, None, choice, f"dump.{suffix}", extra=disposition)
+    return await _file(request, Scope(None), choice, extra=disposition)
 
 
-async def _file(
-    request: Request, graph: str | None, choice: Choice, name: str, extra: dict[str, str]
-) -> Response:
+async def _file(request: Request, scope: Scope, choice: Choice, extra: dict[str, str]) -> Response:
     service = service_of(request)
-    tag = service.export_tag(graph, name)
+    tag = service.export_tag(scope, choice)
     if matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})
-    target = await service.export(graph, choice, name)
+    target = await service.export(scope, choice)
     headers = {"ETag": tag, "Cache-Control": "no-cache", **extra}
     return FileResponse(target, media_type=choice.media_type, headers=headers)
 

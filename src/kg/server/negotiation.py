@@ -83,11 +83,10 @@ def choose(kind: Kind, accept: str | None, format_name: str | None = None) -> Ch
     offers = OFFERS[kind]
     if format_name:
         return _by_name(kind, offers, format_name)
-    media_types = {}  # media type -> format, the registered type last so that it wins ties
-    for offer in offers:
-        for media_type in [*EXTRA_TYPES.get(offer, []), offer.media_type]:
-            media_types.pop(media_type, None)
-            media_types[media_type] = offer
+    # Aliases first, registered types after, least preferred first: mimeparse breaks ties
+    # towards the end, so `text/*` picks CSV (a registered type), not XML sent as text/xml.
+    media_types = {t: o for o in offers for t in EXTRA_TYPES.get(o, [])}
+    media_types.update({o.media_type: o for o in offers})
     try:
         best = mimeparse.best_match(list(media_types), accept or "*/*")
     except (mimeparse.MimeTypeParseException, ValueError):
@@ -115,6 +114,11 @@ def _by_name(kind: Kind, offers: list, name: str) -> Choice:
             f"use one of: {', '.join(names)}"
         )
     return Choice(chosen, _answer_type(chosen))
+
+
+def format_name(choice: Choice) -> str:
+    """The short name of a chosen format (a key of RESULTS or RDF)."""
+    return next(n for n, f in {**RESULTS, **RDF}.items() if f == choice.format)
 
 
 def _answer_type(chosen: QueryResultsFormat | RdfFormat) -> str:

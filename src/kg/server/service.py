@@ -5,6 +5,7 @@ processes, each naming the generation it reads. The only store access in the ser
 reading which generation is live (a symlink), which is the data version of ETags and caches.
 """
 
+import hashlib
 import hmac
 import os
 import shutil
@@ -13,9 +14,9 @@ from pathlib import Path
 
 from kg.server.cache import AnswerCache, etag
 from kg.server.executor import Executor
-from kg.server.negotiation import Choice
+from kg.server.negotiation import Choice, format_name
 from kg.server.protocol import Operation, ProtocolError
-from kg.server.worker import Answer, ExportTask, QueryTask, UpdateTask
+from kg.server.worker import Answer, ExportTask, QueryTask, Scope, UpdateTask
 from kg.settings import Settings
 from kg.store import OxigraphStore
 
@@ -125,19 +126,20 @@ class Service:
 
     # --- exports and statistics -----------------------------------------------------------------
 
-    def export_tag(self, graph: str | None, name: str) -> str:
-        return etag(self.generation().version, ("export", graph, name))
+    def export_tag(self, scope: Scope, choice: Choice) -> str:
+        return etag(self.generation().version, ("export", scope.graph, format_name(choice)))
 
-    async def export(self, graph: str | None, choice: Choice, name: str) -> Path:
+    async def export(self, scope: Scope, choice: Choice) -> Path:
         """A file holding a graph (or the dataset) of the live generation; made once per
         generation, graph and format, then served from disk."""
         generation = self.generation()
-        digest = etag(generation.version, ("export", graph, name)).split("-")[-1].strip('"')
+        key = ("export", scope.graph, format_name(choice))
+        digest = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
         target = self.settings.store / EXPORTS / generation.version / f"{digest}.export"
         if not target.exists():
             self._remove_stale_exports(generation.version)
             await self.executor.export(
-                ExportTask(generation.directory, graph, choice.format, str(target))
+                ExportTask(generation.directory, scope, format_name(choice), str(target))
             )
         return target
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyoxigraph import (
+    DefaultGraph,
     NamedNode,
     QueryBoolean,
     QueryResultsFormat,
@@ -27,7 +28,7 @@ from pyoxigraph import (
 )
 
 from kg.errors import QueryError
-from kg.server.negotiation import Kind, choose
+from kg.server.negotiation import RDF, Kind, choose
 from kg.server.policy import check_services, prepare_update
 from kg.store import OxigraphStore, export
 from kg.vocab import PREFIXES
@@ -53,11 +54,26 @@ class Answer:
     truncated: bool = False
 
 
+#: The `Scope.graph` of the default graph.
+DEFAULT_GRAPH = "default"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an export holds: a named graph (its IRI), the default graph, or (None) the dataset."""
+
+    graph: str | None
+
+    @property
+    def is_dataset(self) -> bool:
+        return self.graph is None
+
+
 @dataclass(frozen=True)
 class ExportTask:
     generation: str | None
-    graph: str | None  # a named graph; None for the whole dataset or the default graph
-    format: RdfFormat
+    scope: Scope
+    format_name: str  # a key of negotiation.RDF (pyoxigraph formats do not pickle)
     target: str  # the file to write (atomically)
 
 
@@ -180,15 +196,17 @@ class _LineCap:
 def run_export(task: ExportTask) -> None:
     store = _store(task.generation)
     graph = None
-    if task.graph is not None:
-        graph = _graph_name(task.graph)
+    if task.scope.graph == DEFAULT_GRAPH:
+        graph = DefaultGraph()
+    elif task.scope.graph is not None:
+        graph = _graph_name(task.scope.graph)
         if not store.contains_named_graph(graph):
-            raise GraphNotFound(f"no graph <{task.graph}> in the dataset")
+            raise GraphNotFound(f"no graph <{task.scope.graph}> in the dataset")
     target = Path(task.target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
     with partial.open("wb") as output:
-        export(store, output, task.format, graph)
+        export(store, output, RDF[task.format_name], graph)
     os.replace(partial, target)
 
 

@@ -1,0 +1,21 @@
+"""Starting `kg serve` as a real process on 127.0.0.1 for tests (see server_process.py)."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from server_process import ServerProcess
+
+
+def kg_server(store: Path, *options: str, env: dict[str, str] | None = None) -> ServerProcess:
+    """`kg serve` over `store` with extra options; a context manager (stopped by its PID)."""
+    command = [sys.executable, "-m", "kg", "--store", str(store), "serve"]
+    command += ["--host", "127.0.0.1", "--port", "{port}", *options]
+    return ServerProcess(command, env={**os.environ, **(env or {})})
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A private copy of a store (generations and the `current` link), for tests that write."""
+    shutil.copytree(source, target, symlinks=True)
+    return target
