@@ -48,6 +48,8 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
             settings.query_timeout,
             settings.query_timeout * EXPORT_TIME_FACTOR,
         )
+        if executor is None:
+            await running.start()
         app.state.service = Service(settings, running)
         try:
             yield

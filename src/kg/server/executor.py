@@ -37,11 +37,19 @@ class Executor:
         # Fresh interpreters, not forks of a server that runs threads.
         context = multiprocessing.get_context("spawn")
         self.timeout = timeout
+        self._workers = workers
         self.export_timeout = export_timeout
         self._queries = ProcessPool(
-            max_workers=workers, context=context, initializer=worker.warm_up
+            max_workers=workers, context=context, initializer=worker.start_worker
         )
-        self._writes = ProcessPool(max_workers=1, context=context, initializer=worker.warm_up)
+        self._writes = ProcessPool(max_workers=1, context=context, initializer=worker.start_worker)
+
+    async def start(self) -> None:
+        """Starts every worker process and waits until each has imported what it needs, so that
+        the server reports ready only when its first queries can be answered at full speed."""
+        for pool, size in ((self._queries, self._workers), (self._writes, 1)):
+            futures = [pool.schedule(worker.warm_up) for _ in range(size)]
+            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
 
     async def query(self, task: worker.QueryTask) -> worker.Answer:
         return await self._run(self._queries, worker.run_query, task, self.timeout)

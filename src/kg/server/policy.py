@@ -17,9 +17,6 @@ from urllib.parse import urljoin
 
 from pygments.lexers import SparqlLexer
 from pygments.token import Comment, Keyword, Name, Punctuation, Text, Token
-from pyparsing import ParseException
-from rdflib.plugins.sparql.algebra import translateUpdate
-from rdflib.plugins.sparql.parser import parseUpdate
 
 from kg.errors import QueryError
 
@@ -118,6 +115,11 @@ def prepare_update(
     """The update to run: checked against the rules, with the protocol's `using-graph-uri` and
     `using-named-graph-uri` written into each DELETE/INSERT operation as USING clauses (pyoxigraph
     takes no dataset for updates)."""
+    # rdflib's parser takes a second to import: query workers, which never need it, skip that.
+    from pyparsing import ParseException
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
     try:
         operations = translateUpdate(parseUpdate(text), base_iri, prefixes).algebra
     except ParseException as error:

@@ -10,6 +10,7 @@ at the cap, and converted to the negotiated format only when that is another one
 """
 
 import os
+import signal
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,8 +103,14 @@ def _store(generation: str | None) -> Store:
     return _handle[1]
 
 
+def start_worker() -> None:
+    """Runs first in each worker process. Pebble handles SIGTERM in Python, and Python handlers
+    wait for the running Rust query to return: the default action ends the process at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def warm_up() -> None:
-    """Imports what tasks need, so that the first query of a process does not pay for it."""
+    """Nothing to do: unpickling this function in a new process imported what tasks need."""
 
 
 def run_query(task: QueryTask) -> Answer:
