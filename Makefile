@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` (serve-less main job for now) and `make test`.
+# The two commands of the README: `make run` (build the sample graph and serve it) and `make test`.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,6 +14,7 @@ $(READY): pyproject.toml constraints.txt
 run: $(READY)
 	$(BIN)/kg load data/sample
 	$(BIN)/kg stats
+	$(BIN)/kg serve
 
 lint: $(READY)
 	$(BIN)/ruff check src tests bench
