@@ -72,17 +72,26 @@ def _service_targets(
     base = base_iri or ""
     for index, lexeme in enumerate(lexemes):
         following = lexemes[index + 1 : index + 5]
-        if lexeme.is_keyword("PREFIX") and len(following) >= 2:
-            name = following[0].text if following[0].token in Name.Namespace else ""
-            iri = next((x for x in following if x.token in Name.Label), None)
-            if iri is not None:
-                declared[name] = urljoin(base, iri.text[1:-1])
+        if lexeme.is_keyword("PREFIX"):
+            name, rest = _prefix_name(following)
+            if name is not None and rest and rest[0].token in Name.Label:
+                declared[name] = urljoin(base, rest[0].text[1:-1])
         elif lexeme.is_keyword("BASE") and following and following[0].token in Name.Label:
             base = urljoin(base, following[0].text[1:-1])
         elif lexeme.is_keyword("SERVICE"):
             if following and following[0].is_keyword("SILENT"):
                 following = following[1:]
             yield _resolve(following, base, declared)
+
+
+def _declared_prefixes(lexemes: list[Lexeme], base_iri: str | None) -> dict[str, str]:
+    declared: dict[str, str] = {}
+    for index, lexeme in enumerate(lexemes):
+        if lexeme.is_keyword("PREFIX"):
+            name, rest = _prefix_name(lexemes[index + 1 : index + 4])
+            if name is not None and rest and rest[0].token in Name.Label:
+                declared[name] = urljoin(base_iri or "", rest[0].text[1:-1])
+    return declared
 
 
 def _resolve(lexemes: list[Lexeme], base: str, declared: dict[str, str]) -> str | None:
@@ -92,13 +101,29 @@ def _resolve(lexemes: list[Lexeme], base: str, declared: dict[str, str]) -> str 
     first = lexemes[0]
     if first.token in Name.Label:
         return urljoin(base, first.text[1:-1])
-    prefix = first.text if first.token in Name.Namespace else ""
-    rest = lexemes[1:] if prefix else lexemes
-    if len(rest) >= 2 and rest[0].text == ":" and rest[0].token in Punctuation:
+    prefix, rest = _prefix_name(lexemes)
+    if prefix is not None and rest and rest[0].token in Name.Tag:
         namespace = declared.get(prefix)
         if namespace is not None:
-            return namespace + rest[1].text
+            return namespace + rest[0].text
     raise Forbidden("SERVICE endpoint could not be read as an IRI; write it as <http://...>")
+
+
+def _prefix_name(lexemes: list[Lexeme]) -> tuple[str | None, list[Lexeme]]:
+    """The prefix of a prefixed name the lexemes start with, and the lexemes after its colon.
+    The lexer may call the prefix a keyword (`a:` is read as rdf:type), so a word counts as a
+    prefix when a colon follows it directly."""
+    if lexemes and _is_colon(lexemes[0]):
+        return "", lexemes[1:]
+    if len(lexemes) >= 2 and _is_colon(lexemes[1]):
+        first = lexemes[0]
+        if lexemes[1].position == first.position + len(first.text):
+            return first.text, lexemes[2:]
+    return None, lexemes
+
+
+def _is_colon(lexeme: Lexeme) -> bool:
+    return lexeme.token in Punctuation and lexeme.text == ":"
 
 
 # --- updates ---------------------------------------------------------------------------------
@@ -120,8 +145,10 @@ def prepare_update(
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
 
+    # rdflib forgets a PREFIX after the first operation of a request: give it all of them.
+    declared = {**prefixes, **_declared_prefixes(lex(text), base_iri)}
     try:
-        operations = translateUpdate(parseUpdate(text), base_iri, prefixes).algebra
+        operations = translateUpdate(parseUpdate(text), base_iri, declared).algebra
     except ParseException as error:
         raise QueryError(f"invalid SPARQL update: {error}") from None
     except Exception as error:  # rdflib reports unknown prefixes and bad IRIs with bare Exceptions
@@ -131,7 +158,10 @@ def prepare_update(
     check_services(text, allowed_services, base_iri, prefixes)
     if not using and not using_named:
         return text
-    if any(op.name == "Modify" and (op.get("using") or op.get("withClause")) for op in operations):
+    if any(
+        op.name == "Modify" and (_field(op, "using") or _field(op, "withClause"))
+        for op in operations
+    ):
         raise QueryError(
             "the update has USING, USING NAMED or WITH and the request gives using-graph-uri or "
             "using-named-graph-uri: give the dataset in one place only"
@@ -148,11 +178,11 @@ def _check_operation(operation) -> None:
         raise Forbidden("LOAD is not allowed on this endpoint: send the data in the update")
     default_write = False
     if name in ("InsertData", "DeleteData", "DeleteWhere"):
-        default_write = bool(operation.get("triples"))
-    elif name == "Modify" and operation.get("withClause") is None:
+        default_write = bool(_field(operation, "triples"))
+    elif name == "Modify" and _field(operation, "withClause") is None:
         default_write = any(
-            clause is not None and clause.get("triples")
-            for clause in (operation.get("insert"), operation.get("delete"))
+            clause is not None and _field(clause, "triples")
+            for clause in (_field(operation, "insert"), _field(operation, "delete"))
         )
     elif name in ("Add", "Move", "Copy"):
         default_write = operation.graph[1] == "DEFAULT" or (
@@ -166,6 +196,12 @@ def _check_operation(operation) -> None:
             "derives from the named graphs: write into a named graph (GRAPH <iri> { ... } or "
             "WITH <iri>) instead"
         )
+
+
+def _field(value, name: str):
+    """A part of an rdflib algebra node, or None (its own `get` answers a missing key with the
+    key's name)."""
+    return dict.get(value, name)
 
 
 _OPERATION_WORDS = {
