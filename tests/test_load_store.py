@@ -4,8 +4,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from pyoxigraph import DefaultGraph
 from conftest import SAMPLE
+from pyoxigraph import DefaultGraph
 
 from kg.load import Loader
 from kg.settings import Settings

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import PlainTextResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from kg import __version__
@@ -76,6 +77,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
     )
     app.add_middleware(AccessLog)
     app.add_exception_handler(ProtocolError, _protocol_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     for error_class in STATUSES:
         app.add_exception_handler(error_class, _kg_error)
     return app
@@ -83,6 +85,11 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
 
 async def _protocol_error(request: Request, error: ProtocolError) -> PlainTextResponse:
     return PlainTextResponse(f"{error.message}\n", error.status, headers=error.headers)
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> PlainTextResponse:
+    """Routing errors (404, 405) in the same plain text as every other error."""
+    return PlainTextResponse(f"{error.detail}\n", error.status_code, headers=error.headers)
 
 
 async def _kg_error(request: Request, error: Exception) -> PlainTextResponse:

@@ -1,5 +1,9 @@
 """`/sparql` (queries, and updates when enabled) and `/update`: the SPARQL 1.1 Protocol."""
 
+import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
+
 from fastapi import APIRouter, Request, Response
 
 from kg.server.cache import matches
@@ -9,6 +13,9 @@ from kg.server.protocol import Operation, ProtocolError, Verb, read_operation
 from kg.server.service import Served, Service
 
 router = APIRouter()
+T = TypeVar("T")
+#: Seconds between two checks that the client of a running query is still there.
+DISCONNECT_POLL = 0.25
 
 
 def service_of(request: Request) -> Service:
@@ -49,8 +56,21 @@ async def _query(request: Request, service: Service, operation: Operation) -> Re
         tag = service.etag_of(operation, accept)
         if matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers={"ETag": tag})
-    served = await service.query(operation, accept)
+    served = await until_disconnected(request, service.query(operation, accept))
     return answer_response(served, service.settings.max_rows)
+
+
+async def until_disconnected(request: Request, work: Awaitable[T]) -> T:
+    """Awaits `work`, cancelling it if the client goes away first: a cancelled query's worker
+    process is stopped, so nobody pays for an answer nobody will read."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=DISCONNECT_POLL)
+        if done:
+            return task.result()
+        if await request.is_disconnected():
+            task.cancel()
+            raise ProtocolError(499, "the client closed the connection")
 
 
 def answer_response(served: Served, max_rows: int) -> Response:
