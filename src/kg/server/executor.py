@@ -22,6 +22,8 @@ from kg.errors import KgError
 from kg.server import worker
 
 T = TypeVar("T")
+#: Seconds running tasks get to finish when the server stops.
+CLOSE_GRACE = 2.0
 
 
 class QueryTimeout(KgError):
@@ -77,6 +79,12 @@ class Executor:
             raise WorkerLost(f"the query process ended without an answer ({error})") from None
 
     def close(self) -> None:
+        """Lets running tasks finish for a moment, then stops what is left."""
         for pool in (self._queries, self._writes):
-            pool.stop()
-            pool.join()
+            pool.close()
+        for pool in (self._queries, self._writes):
+            try:
+                pool.join(timeout=CLOSE_GRACE)
+            except TimeoutError:
+                pool.stop()
+                pool.join()
