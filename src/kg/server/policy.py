@@ -73,9 +73,7 @@ def _service_targets(
     for index, lexeme in enumerate(lexemes):
         following = lexemes[index + 1 : index + 5]
         if lexeme.is_keyword("PREFIX"):
-            name, rest = _prefix_name(following)
-            if name is not None and rest and rest[0].token in Name.Label:
-                declared[name] = urljoin(base, rest[0].text[1:-1])
+            declared.update(_prefix_declaration(following, base))
         elif lexeme.is_keyword("BASE") and following and following[0].token in Name.Label:
             base = urljoin(base, following[0].text[1:-1])
         elif lexeme.is_keyword("SERVICE"):
@@ -88,10 +86,16 @@ def _declared_prefixes(lexemes: list[Lexeme], base_iri: str | None) -> dict[str,
     declared: dict[str, str] = {}
     for index, lexeme in enumerate(lexemes):
         if lexeme.is_keyword("PREFIX"):
-            name, rest = _prefix_name(lexemes[index + 1 : index + 4])
-            if name is not None and rest and rest[0].token in Name.Label:
-                declared[name] = urljoin(base_iri or "", rest[0].text[1:-1])
+            declared.update(_prefix_declaration(lexemes[index + 1 : index + 4], base_iri or ""))
     return declared
+
+
+def _prefix_declaration(following: list[Lexeme], base: str) -> dict[str, str]:
+    """{name: namespace} of the `name: <iri>` after a PREFIX keyword, or {} if it is not one."""
+    name, rest = _prefix_name(following)
+    if name is None or not rest or rest[0].token not in Name.Label:
+        return {}
+    return {name: urljoin(base, rest[0].text[1:-1])}
 
 
 def _resolve(lexemes: list[Lexeme], base: str, declared: dict[str, str]) -> str | None:
