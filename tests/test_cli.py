@@ -147,3 +147,10 @@ def test_store_is_usable_from_a_copy_of_the_checkout(tmp_path, loaded):
     moved = tmp_path / "moved"
     shutil.copytree(loaded, moved, symlinks=True)
     assert json.loads(kg("stats", "--json", store=moved).stdout)["graphs"] == 7
+
+
+@pytest.mark.parametrize("token", ["", "short"])
+def test_serve_refuses_a_guessable_update_token(tmp_path, token):
+    done = kg("serve", "--port", "0", "--update-token", token, store=tmp_path)
+    assert done.returncode == 2
+    assert "KG_UPDATE_TOKEN must have at least" in done.stderr.decode()

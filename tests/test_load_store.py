@@ -244,13 +244,30 @@ def test_update_commits_atomically(settings):
 
 def test_update_keeps_the_default_graph_the_union_of_named_graphs(settings):
     _, store = load(settings, SAMPLE)
+
     def triples():
         return len(list(store.reader().quads_for_pattern(None, None, None, DefaultGraph())))
 
     before = triples()
-    store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } GRAPH <urn:h> { <urn:a> rdfs:label "a" } }')
+    store.update(
+        'INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } GRAPH <urn:h> { <urn:a> rdfs:label "a" } }'
+    )
     assert triples() == before + 1
     store.update("DROP GRAPH <urn:g>")
     assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1  # <urn:h> still states it
     store.update('INSERT DATA { <urn:b> rdfs:label "b" } ; DROP GRAPH <urn:h>')
     assert triples() == before  # a direct write into the default graph is replaced
+
+
+def test_a_failed_update_leaves_no_open_generation_behind(settings):
+    from kg.errors import QueryError
+
+    _, store = load(settings, SAMPLE)
+    failures = []
+    try:
+        store.update("DROP GRAPH <urn:kg:none>")
+    except QueryError as error:
+        failures.append(error)  # a caller keeping the error must not keep the database open
+    assert failures
+    store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } }')
+    assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1

@@ -97,4 +97,7 @@ def test_truncated_page_names_missing_blocks(corpus: Path, parser):
     # The abstract runs into the cut, so it is dropped rather than kept partial.
     assert entry.paper.abstract is None
     assert "abstract cut short with the page, not kept" in entry.warnings
-    assert "page is truncated; missing: abstract, lifecycle stage, actor, AI RMF function" in entry.warnings
+    assert (
+        "page is truncated; missing: abstract, lifecycle stage, actor, AI RMF function"
+        in entry.warnings
+    )

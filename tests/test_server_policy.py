@@ -40,6 +40,13 @@ def test_allowed_or_absent_services_pass(query):
         "SELECT * { SERVICE <sparql> { ?s ?p ?o } }",  # relative: resolves against the base
         "PREFIX : <http://other.example/> SELECT * { SERVICE :sparql { ?s ?p ?o } }",
         "PREFIX a: <http://allowed.example/> PREFIX a: <http://other.example/> SELECT * { SERVICE a:sparql {} }",
+        # Long strings before the clause (Pygments' lexer read past their closing quotes).
+        'SELECT * { BIND("""x""" AS ?a) SERVICE <http://other.example/> { ?s ?p ?o } }',
+        "SELECT * { BIND('''it's''' AS ?a) SERVICE <http://other.example/> { ?s ?p ?o } }",
+        'SELECT * { VALUES ?a { """x "" y""" } SERVICE SILENT <http://other.example/> {} }',
+        'SELECT * { BIND("a\\" AS ?a) SERVICE <http://other.example/> {} }',
+        "SELECT * { ?s ?p ?o # comment\n SERVICE<http://other.example/>{} }",
+        "SELECT * { { SELECT * { OPTIONAL { FILTER EXISTS { SERVICE <http://other.example/> {} } } } } }",
     ],
 )
 def test_other_services_are_forbidden(query):
@@ -112,6 +119,24 @@ def test_protocol_dataset_becomes_using_clauses_of_each_modify():
     Store().update(prepared)  # and pyoxigraph accepts it
 
 
+@pytest.mark.parametrize(
+    "iri",
+    [
+        "http://x> WHERE {} ; LOAD <http://other.example/> ; INSERT { GRAPH <urn:g> { ?s ?p ?o } } USING <http://x",
+        "http://x> WHERE { SERVICE <http://other.example/> {} } # ",
+        "not an iri",
+    ],
+)
+def test_protocol_dataset_iris_cannot_inject_text(iri):
+    with pytest.raises(QueryError, match="not an IRI"):
+        prepare("INSERT { GRAPH <urn:g> { ?s ?p ?o } } WHERE { ?s ?p ?o }", using=(iri,))
+
+
+def test_using_clauses_go_after_long_strings_too():
+    update = 'INSERT { GRAPH <urn:g> { ?s <urn:p> """x""" } } WHERE { ?s ?p ?o }'
+    assert prepare(update, using=("urn:d",)) == update.replace("WHERE", "USING <urn:d> WHERE")
+
+
 def test_protocol_dataset_conflicts_with_using_in_the_update():
     with pytest.raises(QueryError, match="one place"):
         prepare(
@@ -123,6 +148,8 @@ def test_protocol_dataset_conflicts_with_using_in_the_update():
 def test_unparsable_update_is_a_query_error():
     with pytest.raises(QueryError, match="invalid SPARQL update"):
         prepare("INSERT DATA { GRAPH <urn:g> { <urn:a> } }")
+    with pytest.raises(QueryError, match="empty"):
+        prepare("  # nothing\n")
 
 
 @pytest.mark.parametrize(

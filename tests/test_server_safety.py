@@ -139,6 +139,10 @@ def test_service_outside_the_allow_list_is_refused(a, canary, target):
     assert silent.status_code == 403
     variable = a.get("/sparql", params={"query": "SELECT * { SERVICE ?e { ?s ?p ?o } }"})
     assert variable.status_code == 403
+    hidden = f'SELECT * {{ BIND("""x""" AS ?a) SERVICE <{iri}> {{ ?s ?p ?o }} }}'
+    assert a.get("/sparql", params={"query": hidden}).status_code == 403
+    in_update = f'INSERT {{ GRAPH <urn:g> {{ ?s ?p ?o }} }} WHERE {{ BIND("""x""" AS ?a) SERVICE <{iri}> {{ ?s ?p ?o }} }}'
+    assert update(a, in_update).status_code == 403
     assert canary.hits == []
 
 

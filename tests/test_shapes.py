@@ -88,7 +88,10 @@ def test_invalid_fixture_gives_exactly_the_stated_results(
 def test_engines_give_identical_reports(path, settings, shapes, tmp_path):
     data, _expected = split_fixture(path, tmp_path)
     reports = [
-        {r.key for r in validate_files(settings, Validator(shapes, engine), [data], None)[0].results}
+        {
+            r.key
+            for r in validate_files(settings, Validator(shapes, engine), [data], None)[0].results
+        }
         for engine in Engine
     ]
     assert reports[0] == reports[1]
@@ -126,7 +129,9 @@ def test_every_targeted_shape_has_a_valid_case(shapes, tmp_path):
         data.parse(data_file)
     missing = []
     for shape in sorted(set(s for t in TARGETS for s in shapes.subjects(t, None))):
-        if not any(_has_focus(data, ontology, target, value) for target, value in _targets(shapes, shape)):
+        if not any(
+            _has_focus(data, ontology, target, value) for target, value in _targets(shapes, shape)
+        ):
             missing.append(str(shape))
     assert missing == []
 

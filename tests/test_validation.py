@@ -50,7 +50,9 @@ def test_conflicting_pages_fail_validate_naming_files_and_lines(tmp_path, confli
     violations = [r for r in report["results"] if r["severity"] == "Violation"]
     assert len(violations) == 1
     (violation,) = violations
-    assert violation["focusNode"].endswith("/document/large-language-model-safety-a-holistic-survey")
+    assert violation["focusNode"].endswith(
+        "/document/large-language-model-safety-a-holistic-survey"
+    )
     assert violation["resultPath"] == "http://purl.org/dc/terms/issued"
     assert violation["sourceConstraintComponent"] == str(SH.MaxCountConstraintComponent)
     # The source block (title, authors and year) starts on line 15 of both pages.
@@ -90,7 +92,9 @@ def test_report_formats_parse(tmp_path, conflicting_pages):
     (report,) = graph.subjects(rdflib.RDF.type, SH.ValidationReport)
     assert graph.value(report, SH.conforms).toPython() is False
     assert len(list(graph.objects(report, SH.result))) == 3
-    assert str(graph.value(report, rdflib.RDFS.comment)) == "4 more results not shown (--max-results)"
+    assert (
+        str(graph.value(report, rdflib.RDFS.comment)) == "4 more results not shown (--max-results)"
+    )
     junit = kg(*args, "--format", "junit", store=tmp_path / "unused")
     suites = JUnitXml.fromstring(junit.stdout.decode())
     cases = {case.name: case for suite in suites for case in suite}
@@ -135,7 +139,9 @@ def test_corpus_conforms_and_engines_agree(corpus, tmp_path):
     settings = Settings(store=tmp_path / "store")
     store = OxigraphStore(settings.store)
     loader = Loader(settings, store)
-    report = loader.load(loader.vocabulary_sources() + loader.entry_sources([corpus]), skip_invalid=True)
+    report = loader.load(
+        loader.vocabulary_sources() + loader.entry_sources([corpus]), skip_invalid=True
+    )
     assert len(report.errors) == 28  # the non-entry pages
     shapes = load_shapes(settings.shapes_dir, settings.base_iri)
     reports = {engine: validate_store(store, Validator(shapes, engine), None) for engine in Engine}
@@ -156,7 +162,9 @@ def test_corpus_conforms_and_engines_agree(corpus, tmp_path):
 
 def test_shapes_folder_without_shapes_is_an_error(tmp_path):
     (tmp_path / "shapes").mkdir()
-    run = kg("validate", str(SEED), store=tmp_path / "unused", KG_SHAPES_DIR=str(tmp_path / "shapes"))
+    run = kg(
+        "validate", str(SEED), store=tmp_path / "unused", KG_SHAPES_DIR=str(tmp_path / "shapes")
+    )
     assert run.returncode == 1
     assert "no shapes (*.ttl) found" in run.stderr.decode()
     shutil.rmtree(tmp_path / "shapes")

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_BASE_IRI = "https://w3id.org/airm-kg/"
+MIN_TOKEN_LENGTH = 12
 
 
 class Settings(BaseSettings):
@@ -47,6 +48,16 @@ class Settings(BaseSettings):
     service_allowlist: list[str] = []
     #: Bytes of answers kept for repeated queries.
     cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+
+    @field_validator("update_token")
+    @classmethod
+    def _token_is_not_guessable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"KG_UPDATE_TOKEN must have at least {MIN_TOKEN_LENGTH} characters "
+                "(an empty one would let anyone write)"
+            )
+        return value
 
     @field_validator("base_iri")
     @classmethod

@@ -11,9 +11,11 @@ Readers never open a directory that a writer is changing.
 import fcntl
 import os
 import shutil
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import IO, Protocol
@@ -129,39 +131,21 @@ class OxigraphStore:
     # --- writing ----------------------------------------------------------------------------
 
     def commit(self, changes: Changeset) -> None:
-        if not changes:
-            return
-        with self._next_generation() as store:
-            _replace_graphs(store, changes.graphs)
-            for derive in changes.derivations:
-                derived = derive(lambda sparql: _select(store, sparql))
-                _replace_graphs(
-                    store,
-                    {
-                        graph: [Quad(q.subject, q.predicate, q.object, graph) for q in quads]
-                        for graph, quads in derived.items()
-                    },
-                )
-            for check in changes.checks:
-                check(store)
-            store.flush()
+        if changes:
+            self._write_generation(partial(_apply_changes, changes=changes))
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Applies a SPARQL update as one commit, then derives the default graph again from the
         named graphs: it is their union, so what an update writes there directly is replaced."""
-        with self._next_generation() as store:
-            try:
-                store.update(sparql, base_iri=base_iri, prefixes=PREFIXES)
-            except SyntaxError as error:
-                raise QueryError(f"invalid SPARQL update: {error}") from None
-            except (OSError, RuntimeError) as error:  # e.g. DROP of a graph that does not exist
-                raise QueryError(f"SPARQL update failed: {error}") from None
-            store.remove_graph(DefaultGraph())
-            store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
-            store.flush()
+        self._write_generation(partial(_apply_update, sparql=sparql, base_iri=base_iri))
 
-    @contextmanager
-    def _next_generation(self) -> Iterator[Store]:
+    def _write_generation(self, write: Callable[[Store], None]) -> None:
+        """Runs `write` on a copy of the live generation, then makes the copy live.
+
+        Only this method and `write` ever hold the copy's handle, so dropping it here closes the
+        database before it goes live, or before it is removed when `write` fails (the failure's
+        traceback would otherwise keep the handle, and its lock, alive).
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         with self._write_lock():
             live = self.live_directory
@@ -169,21 +153,21 @@ class OxigraphStore:
             self._remove_unused(live_number)
             target = self.directory / f"{GENERATION_PREFIX}{live_number + 1:06d}"
             try:
-                if live is None:
-                    store = Store(str(target))
-                else:
+                if live is not None:
                     Store.read_only(str(live)).backup(str(target))
-                    store = Store(str(target))
+                store = Store(str(target))
             except OSError as error:
                 message = f"{self.directory}: cannot prepare a new generation: {error}"
                 raise StoreError(message) from None
             try:
-                yield store
-            except BaseException:
+                write(store)
+                store.flush()
+            except BaseException as error:
+                traceback.clear_frames(error.__traceback__)
                 del store
                 shutil.rmtree(target, ignore_errors=True)
                 raise
-            del store  # closes the database before it goes live
+            del store
             self._switch(target)
             self._remove_unused(live_number + 1)
 
@@ -235,6 +219,32 @@ def export(
         serialize((q for q in quads if q.graph_name != DefaultGraph()), output, rdf_format)
     else:
         store.dump(output, rdf_format, from_graph=DefaultGraph(), prefixes=PREFIXES)
+
+
+def _apply_changes(store: Store, changes: Changeset) -> None:
+    _replace_graphs(store, changes.graphs)
+    for derive in changes.derivations:
+        derived = derive(lambda sparql: _select(store, sparql))
+        _replace_graphs(
+            store,
+            {
+                graph: [Quad(q.subject, q.predicate, q.object, graph) for q in quads]
+                for graph, quads in derived.items()
+            },
+        )
+    for check in changes.checks:
+        check(store)
+
+
+def _apply_update(store: Store, sparql: str, base_iri: str | None) -> None:
+    try:
+        store.update(sparql, base_iri=base_iri, prefixes=PREFIXES)
+    except SyntaxError as error:
+        raise QueryError(f"invalid SPARQL update: {error}") from None
+    except (OSError, RuntimeError) as error:  # e.g. DROP of a graph that does not exist
+        raise QueryError(f"SPARQL update failed: {error}") from None
+    store.remove_graph(DefaultGraph())
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
 def _generation_number(path: Path) -> int:

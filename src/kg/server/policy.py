@@ -1,51 +1,27 @@
 """What a request may make the store do: the endpoint's safety rules, checked before a query runs.
 
-pyoxigraph follows `SERVICE` and `LOAD` IRIs over HTTP (and answers `file:` ones), so a query could
-reach the network or the local machine. Here `SERVICE` is allowed only towards an allow-list and
-`LOAD` never; `FROM` / `FROM NAMED` need no rule, as pyoxigraph only names graphs of the store with
-them. Updates may not write the default graph, which the store keeps as the union of the named
-graphs (see `OxigraphStore.update`).
+pyoxigraph follows `SERVICE` and `LOAD` IRIs over HTTP, so a query could make the server call any
+address it can reach (internal services included) and read the answer. Here `SERVICE` is allowed
+only towards an allow-list and `LOAD` never; `FROM` / `FROM NAMED` need no rule, as pyoxigraph
+only names graphs of the store with them. Updates may not write the default graph, which the store
+keeps as the union of the named graphs (see `OxigraphStore.update`).
 
-The checks read the text with Pygments' SPARQL lexer (strings, comments and IRIs are told apart
-from keywords) and updates with rdflib's SPARQL parser; both run in the query worker, never on the
-server's event loop.
+The checks read the text with `sparql_lexer` (strings, comments and IRIs told apart from keywords
+by the grammar's own terminals) and updates with rdflib's SPARQL parser; both run in the worker
+processes, never on the server's event loop.
 """
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from pygments.lexers import SparqlLexer
-from pygments.token import Comment, Keyword, Name, Punctuation, Text, Token
+from pyoxigraph import NamedNode
 
 from kg.errors import QueryError
+from kg.server.sparql_lexer import Kind, Lexeme, lex
 
 
 class Forbidden(QueryError):
     """The request asks for something this endpoint never does (network, files)."""
-
-
-@dataclass(frozen=True)
-class Lexeme:
-    position: int
-    token: object
-    text: str
-
-    def is_keyword(self, *words: str) -> bool:
-        return self.token in Keyword and self.text.upper() in words
-
-
-_LEXER = SparqlLexer()
-_SKIPPED = (Text, Comment, Token.Text.Whitespace)
-
-
-def lex(text: str) -> list[Lexeme]:
-    """The significant tokens of a SPARQL text (no whitespace, no comments)."""
-    return [
-        Lexeme(position, token, value)
-        for position, token, value in _LEXER.get_tokens_unprocessed(text)
-        if value.strip() and not any(token in skipped for skipped in _SKIPPED)
-    ]
 
 
 def check_services(
@@ -74,7 +50,7 @@ def _service_targets(
         following = lexemes[index + 1 : index + 5]
         if lexeme.is_keyword("PREFIX"):
             declared.update(_prefix_declaration(following, base))
-        elif lexeme.is_keyword("BASE") and following and following[0].token in Name.Label:
+        elif lexeme.is_keyword("BASE") and following and following[0].kind is Kind.IRI:
             base = urljoin(base, following[0].text[1:-1])
         elif lexeme.is_keyword("SERVICE"):
             if following and following[0].is_keyword("SILENT"):
@@ -92,42 +68,23 @@ def _declared_prefixes(lexemes: list[Lexeme], base_iri: str | None) -> dict[str,
 
 def _prefix_declaration(following: list[Lexeme], base: str) -> dict[str, str]:
     """{name: namespace} of the `name: <iri>` after a PREFIX keyword, or {} if it is not one."""
-    name, rest = _prefix_name(following)
-    if name is None or not rest or rest[0].token not in Name.Label:
+    if len(following) < 2 or following[0].kind is not Kind.PNAME or following[0].local:
         return {}
-    return {name: urljoin(base, rest[0].text[1:-1])}
+    if following[1].kind is not Kind.IRI:
+        return {}
+    return {following[0].prefix: urljoin(base, following[1].text[1:-1])}
 
 
 def _resolve(lexemes: list[Lexeme], base: str, declared: dict[str, str]) -> str | None:
-    """The IRI the first lexemes spell (<iri>, prefix:local or :local); None for a variable."""
-    if not lexemes or lexemes[0].token in Name.Variable:
+    """The IRI the first lexeme spells (<iri>, prefix:local); None for a variable."""
+    first = lexemes[0] if lexemes else None
+    if first is None or first.kind is Kind.VAR:
         return None
-    first = lexemes[0]
-    if first.token in Name.Label:
+    if first.kind is Kind.IRI:
         return urljoin(base, first.text[1:-1])
-    prefix, rest = _prefix_name(lexemes)
-    if prefix is not None and rest and rest[0].token in Name.Tag:
-        namespace = declared.get(prefix)
-        if namespace is not None:
-            return namespace + rest[0].text
+    if first.kind is Kind.PNAME and first.prefix in declared:
+        return declared[first.prefix] + first.local
     raise Forbidden("SERVICE endpoint could not be read as an IRI; write it as <http://...>")
-
-
-def _prefix_name(lexemes: list[Lexeme]) -> tuple[str | None, list[Lexeme]]:
-    """The prefix of a prefixed name the lexemes start with, and the lexemes after its colon.
-    The lexer may call the prefix a keyword (`a:` is read as rdf:type), so a word counts as a
-    prefix when a colon follows it directly."""
-    if lexemes and _is_colon(lexemes[0]):
-        return "", lexemes[1:]
-    if len(lexemes) >= 2 and _is_colon(lexemes[1]):
-        first = lexemes[0]
-        if lexemes[1].position == first.position + len(first.text):
-            return first.text, lexemes[2:]
-    return None, lexemes
-
-
-def _is_colon(lexeme: Lexeme) -> bool:
-    return lexeme.token in Punctuation and lexeme.text == ":"
 
 
 # --- updates ---------------------------------------------------------------------------------
@@ -149,6 +106,8 @@ def prepare_update(
     from rdflib.plugins.sparql.algebra import translateUpdate
     from rdflib.plugins.sparql.parser import parseUpdate
 
+    if not lex(text):
+        raise QueryError("the update is empty")
     # rdflib forgets a PREFIX after the first operation of a request: give it all of them.
     declared = {**prefixes, **_declared_prefixes(lex(text), base_iri)}
     try:
@@ -171,9 +130,21 @@ def prepare_update(
             "using-named-graph-uri: give the dataset in one place only"
         )
     clauses = " ".join(
-        [f"USING <{iri}>" for iri in using] + [f"USING NAMED <{iri}>" for iri in using_named]
+        [f"USING <{_iri(iri)}>" for iri in using]
+        + [f"USING NAMED <{_iri(iri)}>" for iri in using_named]
     )
-    return _insert_before_where(text, clauses)
+    prepared = _insert_before_where(text, clauses)
+    check_services(prepared, allowed_services, base_iri, prefixes)
+    return prepared
+
+
+def _iri(value: str) -> str:
+    """A graph IRI from the request, checked before it goes into the update's text."""
+    try:
+        return NamedNode(value).value
+    except ValueError:
+        message = f"not an IRI: {value!r} (using-graph-uri, using-named-graph-uri)"
+        raise QueryError(message) from None
 
 
 def _check_operation(operation) -> None:
@@ -221,9 +192,9 @@ def _insert_before_where(text: str, clauses: str) -> str:
     keywords outside braces that do not directly follow DELETE (the DELETE WHERE short form)."""
     depth, cuts, previous = 0, [], None
     for lexeme in lex(text):
-        if lexeme.token in Punctuation and lexeme.text == "{":
+        if lexeme.is_punct("{"):
             depth += 1
-        elif lexeme.token in Punctuation and lexeme.text == "}":
+        elif lexeme.is_punct("}"):
             depth -= 1
         elif (
             depth == 0
