@@ -1,6 +1,8 @@
 """Loading into a real store on disk: counts, idempotence, atomicity, replacement, stable IRIs."""
 
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ from pyoxigraph import DefaultGraph
 
 from kg.load import Loader
 from kg.settings import Settings
-from kg.store import OxigraphStore
+from kg.store import RETENTION, OxigraphStore
 
 SEED_WITH_PARENT = "001_af4fa749e00a25f6.txt"
 
@@ -159,7 +161,16 @@ def test_previous_generation_stays_for_open_readers(settings, tmp_path):
     load(settings, SAMPLE, pages)  # unchanged: no new generation
     (pages / "A0005.txt").write_bytes((SAMPLE / SEED_WITH_PARENT).read_bytes())
     load(settings, pages)
-    assert sorted(p.name for p in settings.store.glob("gen-*")) == ["gen-000002", "gen-000003"]
+    generations = sorted(p.name for p in settings.store.glob("gen-*"))
+    assert generations == ["gen-000001", "gen-000002", "gen-000003"]  # all replaced recently
+    assert len(list(reader.query(f"SELECT * WHERE {{ ?s {navigator_id} ?id }}"))) == 2
+    # Once generation 2 was written long enough ago, generation 1 goes at the next commit.
+    old = time.time() - RETENTION - 1
+    os.utime(settings.store / "gen-000002", (old, old))
+    (pages / "A0006.txt").write_bytes((SAMPLE / SEED_WITH_PARENT).read_bytes())
+    load(settings, pages)
+    generations = sorted(p.name for p in settings.store.glob("gen-*"))
+    assert generations == ["gen-000002", "gen-000003", "gen-000004"]
 
 
 def test_iris_are_identical_across_runs(tmp_path, corpus):

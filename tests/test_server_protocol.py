@@ -63,8 +63,8 @@ def test_select_in_each_results_format_equals_the_store(http, direct, media_type
 
 
 def test_select_as_csv_has_the_values(http, direct):
-    response = http.post("/sparql", data={"query": SELECT, "format": "csv"})
-    assert response.headers["content-type"].startswith("text/csv")
+    response = http.post("/sparql", data={"query": SELECT, "format": "text/csv"})
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     lines = response.text.splitlines()
     assert lines[0].split(",") == ["m", "label", "year"]
     expected = [row["m"].value for row in direct.query(SELECT)]

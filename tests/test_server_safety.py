@@ -217,6 +217,23 @@ def _cpu_seconds_over(pid: int, seconds: float) -> float:
     return sum(after[p] - before.get(p, 0.0) for p in after)
 
 
+def test_the_time_limit_counts_from_arrival_when_every_worker_is_busy(a):
+    """Three runaway queries on two workers: the third waits for a worker, and still gets its
+    503 at the time limit, not after the others' limits plus its own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(n):
+        started = time.monotonic()
+        response = a.get("/sparql", params={"query": f"{HEAVY} # queued {n}"})
+        return response.status_code, time.monotonic() - started
+
+    with ThreadPoolExecutor(3) as pool:
+        answers = list(pool.map(run, range(3)))
+    assert [status for status, _ in answers] == [503, 503, 503]
+    assert max(elapsed for _, elapsed in answers) < TIMEOUT + 1.5, answers
+    time.sleep(2)  # let the pool replace its stopped workers before the next test
+
+
 def test_light_queries_answer_while_a_heavy_one_runs(a):
     for n in range(3):  # the worker processes are started and warm
         a.get("/sparql", params={"query": f"ASK {{}} # warm {n}"})
@@ -333,3 +350,14 @@ def _busiest_worker(pid: int) -> int | None:
         if busiest is not None and usage[busiest] > 50:
             return busiest
     return None
+
+
+def test_updates_are_refused_before_their_body_is_read(a):
+    big = "INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> <urn:c> } } #" + "x" * 10_000
+    assert update(a, big, token=None).status_code == 401  # not 413: the token comes first
+
+
+def test_head_requests(a):
+    for path in ("/health", "/dump.nt", "/.well-known/void", "/sparql?query=ASK%20%7B%7D"):
+        response = a.head(path)
+        assert response.status_code == 200 and response.content == b"", path

@@ -7,7 +7,6 @@ from rdflib import Graph
 
 from kg.errors import QueryError
 from kg.server.worker import (
-    DEFAULT_GRAPH,
     ExportTask,
     GraphNotFound,
     QueryTask,
@@ -111,11 +110,13 @@ def test_exports(generation, tmp_path):
     run_export(ExportTask(generation, Scope(graph), "ntriples", str(target)))
     assert len(list(parse(target.read_bytes(), RdfFormat.N_TRIPLES))) > 5
     default = tmp_path / "default.nq"
-    run_export(ExportTask(generation, Scope(DEFAULT_GRAPH), "nquads", str(default)))
+    run_export(ExportTask(generation, Scope(default=True), "nquads", str(default)))
     quads = list(parse(default.read_bytes(), RdfFormat.N_QUADS))
     assert quads and all(str(q.graph_name) == "DEFAULT" for q in quads)
     with pytest.raises(GraphNotFound):
         run_export(ExportTask(generation, Scope("urn:none"), "turtle", str(tmp_path / "x")))
+    with pytest.raises(QueryError, match="invalid graph IRI"):
+        run_export(ExportTask(generation, Scope("default"), "turtle", str(tmp_path / "x")))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["actors.nt", "default.nq"]
 
 

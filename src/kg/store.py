@@ -11,6 +11,7 @@ Readers never open a directory that a writer is changing.
 import fcntl
 import os
 import shutil
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -40,6 +41,8 @@ WRITE_LOCK = "write.lock"
 #: Export formats that keep named graphs; the others get the merged graph.
 DATASET_FORMATS = (RdfFormat.N_QUADS, RdfFormat.TRIG)
 GENERATION_PREFIX = "gen-"
+#: Seconds a replaced generation stays readable (longer than any query may run).
+RETENTION = 600.0
 
 
 Select = Callable[[str], list[tuple]]
@@ -195,10 +198,14 @@ class OxigraphStore:
         _fsync_directory(self.directory)
 
     def _remove_unused(self, live_number: int) -> None:
-        """Drops generations a crash abandoned, and all but the last one before the live one:
-        that one stays for readers that opened it before the switch."""
+        """Drops generations a crash abandoned, and older ones once they were replaced more than
+        RETENTION seconds ago; the one before the live one always stays. A reader (a query that
+        named its generation when it started) thus never loses its files while it runs.
+        Generations share unchanged files (hard links), so keeping some costs little disk."""
+        expired = time.time() - RETENTION
         for path in self.directory.glob(f"{GENERATION_PREFIX}*"):
-            if _generation_number(path) not in (live_number, live_number - 1):
+            number = _generation_number(path)
+            if number > live_number or (number < live_number - 1 and _replaced_at(path) < expired):
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.directory.glob(f".{CURRENT}.*"):
             path.unlink(missing_ok=True)
@@ -245,6 +252,15 @@ def _apply_update(store: Store, sparql: str, base_iri: str | None) -> None:
         raise QueryError(f"SPARQL update failed: {error}") from None
     store.remove_graph(DefaultGraph())
     store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+
+
+def _replaced_at(generation: Path) -> float:
+    """When the generation after this one was written (its directory's last change)."""
+    successor = generation.with_name(f"{GENERATION_PREFIX}{_generation_number(generation) + 1:06d}")
+    try:
+        return successor.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
 
 
 def _generation_number(path: Path) -> int:

@@ -31,7 +31,9 @@ class AnswerCache:
         return self._answers.get(key)
 
     def put(self, generation: str | None, key: Hashable, answer: Answer) -> None:
-        self._follow(generation)
+        """Keeps an answer computed on `generation`, unless the data changed meanwhile."""
+        if generation != self._generation:
+            return
         if len(answer.body) + ENTRY_OVERHEAD <= self.max_entry:
             self._answers[key] = answer
 

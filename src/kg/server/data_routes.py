@@ -8,7 +8,7 @@ from kg.server.description import DUMPS, RDFLIB_FORMATS, void_description
 from kg.server.negotiation import RDF, Choice, Kind, choose
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
-from kg.server.worker import DEFAULT_GRAPH, Scope
+from kg.server.worker import Scope
 
 router = APIRouter()
 
@@ -21,7 +21,7 @@ async def graph_store_get(request: Request) -> Response:
     if len(graphs) > 1 or (graphs and "default" in params):
         raise ProtocolError(400, "name one graph: ?graph=<iri> or ?default, not both")
     accept, requested = request.headers.get("accept"), params.get("format")
-    scope = Scope(graphs[0]) if graphs else Scope(DEFAULT_GRAPH if "default" in params else None)
+    scope = Scope(graphs[0]) if graphs else Scope(default="default" in params)
     choice = choose(Kind.DATASET if scope.is_dataset else Kind.GRAPH, accept, requested)
     return await _file(request, scope, choice, extra={"Vary": "Accept"})
 
@@ -33,7 +33,7 @@ async def graph_store_write(request: Request) -> Response:
     raise ProtocolError(405, message, {"Allow": "GET, HEAD"})
 
 
-@router.get("/dump.{suffix}", name="dump")
+@router.api_route("/dump.{suffix}", methods=["GET", "HEAD"], name="dump")
 async def dump(request: Request, suffix: str) -> Response:
     """The whole dataset: named graphs in .nq, .trig, .jsonld; the merged graph in .ttl, .nt."""
     if suffix not in DUMPS:
@@ -41,7 +41,7 @@ async def dump(request: Request, suffix: str) -> Response:
     rdf_format = RDF[DUMPS[suffix]]
     choice = Choice(rdf_format, rdf_format.media_type)
     disposition = {"Content-Disposition": f'attachment; filename="kg.{suffix}"'}
-    return await _file(request, Scope(None), choice, extra=disposition)
+    return await _file(request, Scope(), choice, extra=disposition)
 
 
 async def _file(request: Request, scope: Scope, choice: Choice, extra: dict[str, str]) -> Response:
@@ -54,7 +54,7 @@ async def _file(request: Request, scope: Scope, choice: Choice, extra: dict[str,
     return FileResponse(target, media_type=choice.media_type, headers=headers)
 
 
-@router.get("/.well-known/void", name="void")
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], name="void")
 async def void(request: Request) -> Response:
     service = service_of(request)
     choice = choose(Kind.GRAPH, request.headers.get("accept"), request.query_params.get("format"))
@@ -69,7 +69,7 @@ async def void(request: Request) -> Response:
     return Response(body, media_type=choice.media_type, headers={"Vary": "Accept"})
 
 
-@router.get("/health", name="health")
+@router.api_route("/health", methods=["GET", "HEAD"], name="health")
 async def health(request: Request) -> dict:
     service = service_of(request)
     return {

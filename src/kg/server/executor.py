@@ -70,8 +70,10 @@ class Executor:
     async def _run(self, pool: ProcessPool, function: Callable[..., T], task, timeout: float) -> T:
         future = pool.schedule(function, args=(task,), timeout=timeout)
         try:
-            return await asyncio.wrap_future(future)
-        except FutureTimeout:
+            # The limit counts from arrival, time waiting for a free worker included; expiry
+            # cancels the task, which stops its worker if it had started.
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except (FutureTimeout, TimeoutError):
             raise QueryTimeout(
                 f"stopped after the time limit of {timeout:g} s; narrow the query or add a LIMIT"
             ) from None

@@ -86,7 +86,7 @@ def choose(kind: Kind, accept: str | None, format_name: str | None = None) -> Ch
     # Aliases first, registered types after, least preferred first: mimeparse breaks ties
     # towards the end, so `text/*` picks CSV (a registered type), not XML sent as text/xml.
     media_types = {t: o for o in offers for t in EXTRA_TYPES.get(o, [])}
-    media_types.update({o.media_type: o for o in offers})
+    media_types.update({_essence(o): o for o in offers})
     try:
         best = mimeparse.best_match(list(media_types), accept or "*/*")
     except (mimeparse.MimeTypeParseException, ValueError):
@@ -94,7 +94,7 @@ def choose(kind: Kind, accept: str | None, format_name: str | None = None) -> Ch
     if not best:
         raise NotAcceptable(
             f"cannot answer this {kind.value} result as {accept!r}; "
-            f"available: {', '.join(o.media_type for o in reversed(offers))}"
+            f"available: {', '.join(_essence(o) for o in reversed(offers))}"
         )
     chosen = media_types[best]
     return Choice(chosen, _answer_type(chosen))
@@ -105,7 +105,7 @@ def _by_name(kind: Kind, offers: list, name: str) -> Choice:
     wanted = ALIASES.get(wanted, wanted)
     chosen = RESULTS.get(wanted) or RDF.get(wanted)
     if chosen is None:  # a media type given as the format
-        types = {t: o for o in offers for t in (o.media_type, *EXTRA_TYPES.get(o, []))}
+        types = {t: o for o in offers for t in (_essence(o), *EXTRA_TYPES.get(o, []))}
         chosen = types.get(wanted)
     if chosen not in offers:
         names = [n for n, f in {**RESULTS, **RDF}.items() if f in offers]
@@ -121,6 +121,12 @@ def format_name(choice: Choice) -> str:
     return next(n for n, f in {**RESULTS, **RDF}.items() if f == choice.format)
 
 
+def _essence(offer: QueryResultsFormat | RdfFormat) -> str:
+    """The media type without parameters (pyoxigraph gives CSV and TSV a charset)."""
+    return offer.media_type.split(";")[0].strip()
+
+
 def _answer_type(chosen: QueryResultsFormat | RdfFormat) -> str:
-    text = chosen.media_type.startswith("text/") or chosen in (RESULTS["json"], RDF["jsonld"])
-    return f"{chosen.media_type}; charset=utf-8" if text else chosen.media_type
+    essence = _essence(chosen)
+    text = essence.startswith("text/") or chosen in (RESULTS["json"], RDF["jsonld"])
+    return f"{essence}; charset=utf-8" if text else essence

@@ -56,7 +56,7 @@ class Operation:
 async def read_operation(request: Request, max_body: int) -> Operation | None:
     """The operation a request asks for; None for a GET without one (the service description)."""
     params = _parse_params(request.url.query)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         if _values(params, "update"):
             raise ProtocolError(400, "updates must be sent with POST, not GET")
         return _operation(params, Verb.QUERY, None) if _values(params, "query") else None

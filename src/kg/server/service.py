@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from kg.server.negotiation import Choice, format_name
 from kg.server.protocol import Operation, ProtocolError
 from kg.server.worker import Answer, ExportTask, QueryTask, Scope, UpdateTask
 from kg.settings import Settings
-from kg.store import OxigraphStore
+from kg.store import RETENTION, OxigraphStore
 
 #: Where exports of the graph store and dumps are written, inside the store directory.
 EXPORTS = "exports"
@@ -127,13 +128,13 @@ class Service:
     # --- exports and statistics -----------------------------------------------------------------
 
     def export_tag(self, scope: Scope, choice: Choice) -> str:
-        return etag(self.generation().version, ("export", scope.graph, format_name(choice)))
+        return etag(self.generation().version, ("export", scope, format_name(choice)))
 
     async def export(self, scope: Scope, choice: Choice) -> Path:
         """A file holding a graph (or the dataset) of the live generation; made once per
         generation, graph and format, then served from disk."""
         generation = self.generation()
-        key = ("export", scope.graph, format_name(choice))
+        key = ("export", scope, format_name(choice))
         digest = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
         target = self.settings.store / EXPORTS / generation.version / f"{digest}.export"
         if not target.exists():
@@ -144,11 +145,14 @@ class Service:
         return target
 
     def _remove_stale_exports(self, version: str) -> None:
+        """Drops exports of other data versions once unused for the store's RETENTION, so that
+        downloads still streaming from them finish."""
         root = self.settings.store / EXPORTS
         if not root.is_dir():
             return
+        expired = time.time() - RETENTION
         for folder in root.iterdir():
-            if folder.name != version:
+            if folder.name != version and folder.stat().st_mtime < expired:
                 shutil.rmtree(folder, ignore_errors=True)
 
     async def statistics(self) -> dict:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from kg.server.cache import matches
 from kg.server.description import RDFLIB_FORMATS, service_description
 from kg.server.negotiation import Kind, choose
-from kg.server.protocol import Operation, ProtocolError, Verb, read_operation
+from kg.server.protocol import UPDATE_TYPE, Operation, ProtocolError, Verb, read_operation
 from kg.server.service import Served, Service
 
 router = APIRouter()
@@ -22,7 +22,7 @@ def service_of(request: Request) -> Service:
     return request.app.state.service
 
 
-@router.get("/sparql", name="sparql")
+@router.api_route("/sparql", methods=["GET", "HEAD"], name="sparql")
 async def sparql_get(request: Request) -> Response:
     service = service_of(request)
     operation = await read_operation(request, service.settings.max_body)
@@ -34,6 +34,8 @@ async def sparql_get(request: Request) -> Response:
 @router.post("/sparql")
 async def sparql_post(request: Request) -> Response:
     service = service_of(request)
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == UPDATE_TYPE:
+        service.authorize(request.headers.get("authorization"))  # before reading the body
     operation = await read_operation(request, service.settings.max_body)
     if operation.verb is Verb.UPDATE:
         return await _update(request, service, operation)
@@ -52,7 +54,7 @@ async def update_post(request: Request) -> Response:
 
 async def _query(request: Request, service: Service, operation: Operation) -> Response:
     accept = request.headers.get("accept")
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         tag = service.etag_of(operation, accept)
         if matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers={"ETag": tag})

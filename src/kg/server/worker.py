@@ -9,8 +9,10 @@ results, N-Triples), where a row is a line: the result is written to them with a
 at the cap, and converted to the negotiated format only when that is another one.
 """
 
+import ctypes
 import os
 import signal
+import sys
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ from pyoxigraph import (
     serialize,
 )
 
-from kg.errors import QueryError
+from kg.errors import QueryError, StoreError
 from kg.server.negotiation import RDF, Kind, choose
 from kg.server.policy import check_services, prepare_update
 from kg.store import OxigraphStore, export
@@ -55,19 +57,16 @@ class Answer:
     truncated: bool = False
 
 
-#: The `Scope.graph` of the default graph.
-DEFAULT_GRAPH = "default"
-
-
 @dataclass(frozen=True)
 class Scope:
-    """What an export holds: a named graph (its IRI), the default graph, or (None) the dataset."""
+    """What an export holds: a named graph (its IRI), the default graph, or the whole dataset."""
 
-    graph: str | None
+    graph: str | None = None
+    default: bool = False
 
     @property
     def is_dataset(self) -> bool:
-        return self.graph is None
+        return self.graph is None and not self.default
 
 
 @dataclass(frozen=True)
@@ -92,21 +91,34 @@ class GraphNotFound(QueryError):
     """The graph store was asked for a graph the dataset does not have."""
 
 
-_handle: tuple[str | None, Store] | None = None
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+_handle: tuple[tuple, Store] | None = None
 
 
 def _store(generation: str | None) -> Store:
     global _handle
-    if _handle is None or _handle[0] != generation:
-        _handle = None  # close the previous generation before opening the next
-        _handle = (generation, Store.read_only(generation) if generation else Store())
+    try:
+        # The inode tells a generation from one of the same name in a store made again.
+        key = (generation, os.stat(generation).st_ino) if generation else (None, 0)
+        if _handle is None or _handle[0] != key:
+            _handle = None  # close the previous generation before opening the next
+            _handle = (key, Store.read_only(generation) if generation else Store())
+    except OSError as error:
+        raise StoreError(f"the store cannot be read now ({error}); try again") from None
     return _handle[1]
 
 
 def start_worker() -> None:
     """Runs first in each worker process. Pebble handles SIGTERM in Python, and Python handlers
-    wait for the running Rust query to return: the default action ends the process at once."""
+    wait for the running Rust query to return: the default action ends the process at once. On
+    Linux the worker is also killed when the server dies, even by SIGKILL, rather than left
+    running its query."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def warm_up() -> None:
@@ -127,8 +139,10 @@ def run_query(task: QueryTask) -> Answer:
         return _serialize(result, task)
     except SyntaxError as error:
         raise QueryError(f"invalid SPARQL query: {error}") from None
-    except (OSError, RuntimeError) as error:  # evaluation errors surface while results stream
+    except RuntimeError as error:  # evaluation errors surface while results stream
         raise QueryError(f"query failed: {error}") from None
+    except OSError as error:  # reading the store, or an allowed SERVICE endpoint, failed
+        raise StoreError(f"query could not be answered now: {error}") from None
 
 
 def _graph_name(iri: str) -> NamedNode:
@@ -203,7 +217,7 @@ class _LineCap:
 def run_export(task: ExportTask) -> None:
     store = _store(task.generation)
     graph = None
-    if task.scope.graph == DEFAULT_GRAPH:
+    if task.scope.default:
         graph = DefaultGraph()
     elif task.scope.graph is not None:
         graph = _graph_name(task.scope.graph)
@@ -212,9 +226,13 @@ def run_export(task: ExportTask) -> None:
     target = Path(task.target)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{os.getpid()}")
-    with partial.open("wb") as output:
-        export(store, output, RDF[task.format_name], graph)
-    os.replace(partial, target)
+    try:
+        with partial.open("wb") as output:
+            export(store, output, RDF[task.format_name], graph)
+        os.replace(partial, target)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise StoreError(f"export could not be written now: {error}") from None
 
 
 def run_update(task: UpdateTask) -> None:
@@ -226,7 +244,13 @@ def run_update(task: UpdateTask) -> None:
 
 def dataset_statistics(generation: str | None) -> dict:
     """Counts for the VoID description: triples, subjects, graphs, and instances per class."""
-    store = _store(generation)
+    try:
+        return _statistics(_store(generation))
+    except OSError as error:
+        raise StoreError(f"statistics could not be computed now: {error}") from None
+
+
+def _statistics(store: Store) -> dict:
     row = next(
         store.query(
             "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) "
