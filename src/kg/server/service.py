@@ -70,16 +70,18 @@ class Service:
             accept,
         )
 
-    def etag_of(self, operation: Operation, accept: str | None) -> str:
-        return etag(self.generation().version, self.query_key(operation, accept))
+    def lookup(self, operation: Operation, accept: str | None) -> tuple[str, Served | None]:
+        """The ETag of the answer to `operation` on the live data, and the answer if cached."""
+        version = self.generation().version
+        key = self.query_key(operation, accept)
+        tag = etag(version, key)
+        cached = self.cache.get(version, key)
+        return tag, None if cached is None else Served(cached, tag, cached=True)
 
     async def query(self, operation: Operation, accept: str | None) -> Served:
+        """Runs `operation` in a worker and keeps its answer for the next identical request."""
         generation = self.generation()
         key = self.query_key(operation, accept)
-        tag = etag(generation.version, key)
-        cached = self.cache.get(generation.version, key)
-        if cached is not None:
-            return Served(cached, tag, cached=True)
         answer = await self.executor.query(
             QueryTask(
                 generation=generation.directory,
@@ -94,7 +96,7 @@ class Service:
             )
         )
         self.cache.put(generation.version, key, answer)
-        return Served(answer, tag, cached=False)
+        return Served(answer, etag(generation.version, key), cached=False)
 
     # --- updates ------------------------------------------------------------------------------
 

@@ -54,11 +54,12 @@ async def update_post(request: Request) -> Response:
 
 async def _query(request: Request, service: Service, operation: Operation) -> Response:
     accept = request.headers.get("accept")
-    if request.method in ("GET", "HEAD"):
-        tag = service.etag_of(operation, accept)
-        if matches(request.headers.get("if-none-match"), tag):
-            return Response(status_code=304, headers={"ETag": tag})
-    served = await until_disconnected(request, service.query(operation, accept))
+    tag, served = service.lookup(operation, accept)
+    revalidating = request.method in ("GET", "HEAD")
+    if revalidating and matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag})
+    if served is None:
+        served = await until_disconnected(request, service.query(operation, accept))
     return answer_response(served, service.settings.max_rows)
 
 
