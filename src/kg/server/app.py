@@ -24,8 +24,9 @@ from kg.server.service import Service
 from kg.server.worker import GraphNotFound
 from kg.settings import Settings
 
-#: Exports and statistics read whole graphs: they get this many times the query time limit.
-EXPORT_TIME_FACTOR = 30
+#: Exports, statistics and updates read or write whole graphs (an update derives the default
+#: graph again): they get this many times the query time limit.
+WHOLE_GRAPH_TIME_FACTOR = 30
 
 #: Client-caused failures and their statuses (the most specific class wins).
 STATUSES: dict[type[Exception], int] = {
@@ -47,7 +48,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         running = executor or Executor(
             settings.query_workers,
             settings.query_timeout,
-            settings.query_timeout * EXPORT_TIME_FACTOR,
+            settings.query_timeout * WHOLE_GRAPH_TIME_FACTOR,
         )
         if executor is None:
             await running.start()

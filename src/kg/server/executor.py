@@ -35,12 +35,12 @@ class WorkerLost(KgError):
 
 
 class Executor:
-    def __init__(self, workers: int, timeout: float, export_timeout: float) -> None:
+    def __init__(self, workers: int, timeout: float, whole_graph_timeout: float) -> None:
         # Fresh interpreters, not forks of a server that runs threads.
         context = multiprocessing.get_context("spawn")
         self.timeout = timeout
         self._workers = workers
-        self.export_timeout = export_timeout
+        self.whole_graph_timeout = whole_graph_timeout
         self._queries = ProcessPool(
             max_workers=workers, context=context, initializer=worker.start_worker
         )
@@ -57,15 +57,15 @@ class Executor:
         return await self._run(self._queries, worker.run_query, task, self.timeout)
 
     async def export(self, task: worker.ExportTask) -> None:
-        await self._run(self._queries, worker.run_export, task, self.export_timeout)
+        await self._run(self._queries, worker.run_export, task, self.whole_graph_timeout)
 
     async def statistics(self, generation: str | None) -> dict:
         return await self._run(
-            self._queries, worker.dataset_statistics, generation, self.export_timeout
+            self._queries, worker.dataset_statistics, generation, self.whole_graph_timeout
         )
 
     async def update(self, task: worker.UpdateTask) -> None:
-        await self._run(self._writes, worker.run_update, task, self.timeout)
+        await self._run(self._writes, worker.run_update, task, self.whole_graph_timeout)
 
     async def _run(self, pool: ProcessPool, function: Callable[..., T], task, timeout: float) -> T:
         future = pool.schedule(function, args=(task,), timeout=timeout)
