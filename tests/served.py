@@ -5,6 +5,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import httpx
 from server_process import ServerProcess
 
 
@@ -19,3 +20,8 @@ def copy_store(source: Path, target: Path) -> Path:
     """A private copy of a store (generations and the `current` link), for tests that write."""
     shutil.copytree(source, target, symlinks=True)
     return target
+
+
+def client(server: ServerProcess) -> httpx.Client:
+    """An HTTP client for `server` that ignores proxy settings of the environment."""
+    return httpx.Client(base_url=server.url, timeout=60, trust_env=False)

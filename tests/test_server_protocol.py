@@ -4,12 +4,11 @@ query run on the store directly."""
 
 import json
 
-import httpx
 import pytest
 from pyoxigraph import QueryResultsFormat, parse_query_results
 from rdflib import Dataset, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
-from served import kg_server
+from served import client, kg_server
 
 from kg.store import OxigraphStore
 from kg.vocab import PREFIXES
@@ -32,8 +31,8 @@ def server(sample_store):
 
 @pytest.fixture(scope="module")
 def http(server):
-    with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
-        yield client
+    with client(server) as http_client:
+        yield http_client
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from served import copy_store, kg_server
+from served import client, copy_store, kg_server
 
 TOKEN = "s3cret-token"
 HEAVY = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"  # about 10^9 rows
@@ -40,14 +40,14 @@ def server_a(sample_store, server_b, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def a(server_a):
-    with httpx.Client(base_url=server_a.url, timeout=60, trust_env=False) as client:
-        yield client
+    with client(server_a) as http_client:
+        yield http_client
 
 
 @pytest.fixture(scope="module")
 def b(server_b):
-    with httpx.Client(base_url=server_b.url, timeout=60, trust_env=False) as client:
-        yield client
+    with client(server_b) as http_client:
+        yield http_client
 
 
 class Canary:
