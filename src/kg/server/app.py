@@ -63,8 +63,9 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         title="kg SPARQL endpoint",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api",
+        docs_url=None,
         redoc_url=None,
+        openapi_url=None,
     )
     app.include_router(sparql_routes.router)
     app.include_router(data_routes.router)

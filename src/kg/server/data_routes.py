@@ -1,7 +1,7 @@
 """The data as documents: Graph Store Protocol reads, whole-dataset dumps, VoID, health."""
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, JSONResponse
 
 from kg.server.cache import matches
 from kg.server.description import DUMPS, RDFLIB_FORMATS, void_description
@@ -10,10 +10,7 @@ from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
 from kg.server.worker import Scope
 
-router = APIRouter()
 
-
-@router.api_route("/store", methods=["GET", "HEAD"], name="graph_store")
 async def graph_store_get(request: Request) -> Response:
     """GET ?graph=<iri> (a named graph), ?default (the default graph) or nothing (the dataset)."""
     params = request.query_params
@@ -26,16 +23,15 @@ async def graph_store_get(request: Request) -> Response:
     return await _file(request, scope, choice, extra={"Vary": "Accept"})
 
 
-@router.api_route("/store", methods=["PUT", "POST", "DELETE", "PATCH"])
 async def graph_store_write(request: Request) -> Response:
     service_of(request).authorize(request.headers.get("authorization"))
     message = "the graph store is read-only: change graphs with SPARQL Update"
     raise ProtocolError(405, message, {"Allow": "GET, HEAD"})
 
 
-@router.api_route("/dump.{suffix}", methods=["GET", "HEAD"], name="dump")
-async def dump(request: Request, suffix: str) -> Response:
+async def dump(request: Request) -> Response:
     """The whole dataset: named graphs in .nq, .trig, .jsonld; the merged graph in .ttl, .nt."""
+    suffix = request.path_params["suffix"]
     if suffix not in DUMPS:
         raise ProtocolError(404, f"no dump /dump.{suffix}; available: {', '.join(DUMPS)}")
     rdf_format = RDF[DUMPS[suffix]]
@@ -54,7 +50,6 @@ async def _file(request: Request, scope: Scope, choice: Choice, extra: dict[str,
     return FileResponse(target, media_type=choice.media_type, headers=headers)
 
 
-@router.api_route("/.well-known/void", methods=["GET", "HEAD"], name="void")
 async def void(request: Request) -> Response:
     service = service_of(request)
     choice = choose(Kind.GRAPH, request.headers.get("accept"), request.query_params.get("format"))
@@ -69,11 +64,21 @@ async def void(request: Request) -> Response:
     return Response(body, media_type=choice.media_type, headers={"Vary": "Accept"})
 
 
-@router.api_route("/health", methods=["GET", "HEAD"], name="health")
-async def health(request: Request) -> dict:
+async def health(request: Request) -> Response:
     service = service_of(request)
-    return {
-        "status": "ok",
-        "data_version": service.generation().version,
-        "updates": service.updates_enabled,
-    }
+    return JSONResponse(
+        {
+            "status": "ok",
+            "data_version": service.generation().version,
+            "updates": service.updates_enabled,
+        }
+    )
+
+
+router = APIRouter()  # plain Starlette routes, as in sparql_routes
+GET = ["GET", "HEAD"]
+router.add_route("/store", graph_store_get, methods=GET, name="graph_store")
+router.add_route("/store", graph_store_write, methods=["PUT", "POST", "DELETE", "PATCH"])
+router.add_route("/dump.{suffix}", dump, methods=GET, name="dump")
+router.add_route("/.well-known/void", void, methods=GET, name="void")
+router.add_route("/health", health, methods=GET, name="health")

@@ -19,7 +19,7 @@ from kg.server.negotiation import Choice, format_name
 from kg.server.protocol import Operation, ProtocolError
 from kg.server.worker import Answer, ExportTask, QueryTask, Scope, UpdateTask
 from kg.settings import Settings
-from kg.store import RETENTION, OxigraphStore
+from kg.store import CURRENT, RETENTION
 
 #: Where exports of the graph store and dumps are written, inside the store directory.
 EXPORTS = "exports"
@@ -44,7 +44,8 @@ class Service:
     def __init__(self, settings: Settings, executor: Executor) -> None:
         self.settings = settings
         self.executor = executor
-        self.store = OxigraphStore(settings.store)
+        self._root = settings.store.resolve()
+        self._current = self._root / CURRENT
         self.cache = AnswerCache(settings.cache_bytes)
         self._statistics: tuple[str, dict] | None = None
 
@@ -53,11 +54,14 @@ class Service:
         return self.settings.update_token is not None
 
     def generation(self) -> Generation:
-        live = self.store.live_directory
-        if live is None:
+        """Read on every request, so with two system calls (Path.resolve takes a dozen)."""
+        try:
+            name = os.readlink(self._current)
+            inode = os.stat(self._current).st_ino
+        except OSError:  # nothing committed yet
             return Generation(None, "empty")
         # The inode tells a generation from one of the same name in a store made again.
-        return Generation(str(live), f"{live.name}.{os.stat(live).st_ino:x}")
+        return Generation(str(self._root / name), f"{name}.{inode:x}")
 
     # --- queries ------------------------------------------------------------------------------
 
