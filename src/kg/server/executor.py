@@ -1,25 +1,21 @@
-"""Where queries run: pools of worker processes that can be stopped.
+"""Where queries run: pools of worker processes that can be stopped (see `pool`).
 
 pyoxigraph cannot cancel a running query, so a query that outlives its time limit is stopped by
-ending the process that runs it: Pebble's process pool terminates that worker and starts a fresh
-one, which is also what happens when a client disconnects mid-query (its task is cancelled). The
-event loop only awaits futures, so a heavy query never delays a light one beyond the pool's size.
+ending the process that runs it, which is also what happens when a client disconnects mid-query
+(its task is cancelled). The event loop only awaits answers, so a heavy query never delays a light
+one unless every worker is busy.
 
 Updates go to a pool of one process: writes to the store are serialized anyway (one writer holds
 its lock), and stopping a runaway update abandons its private generation, leaving the store as it
 was.
 """
 
-import asyncio
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TypeVar
-
-from pebble import ProcessExpired, ProcessPool
 
 from kg.errors import KgError
 from kg.server import worker
+from kg.server.pool import ProcessPool, WorkerDied
 
 T = TypeVar("T")
 #: Seconds running tasks get to finish when the server stops.
@@ -36,22 +32,16 @@ class WorkerLost(KgError):
 
 class Executor:
     def __init__(self, workers: int, timeout: float, whole_graph_timeout: float) -> None:
-        # Fresh interpreters, not forks of a server that runs threads.
-        context = multiprocessing.get_context("spawn")
         self.timeout = timeout
-        self._workers = workers
         self.whole_graph_timeout = whole_graph_timeout
-        self._queries = ProcessPool(
-            max_workers=workers, context=context, initializer=worker.start_worker
-        )
-        self._writes = ProcessPool(max_workers=1, context=context, initializer=worker.start_worker)
+        self._queries = ProcessPool(workers, worker.start_worker, worker.warm_up)
+        self._writes = ProcessPool(1, worker.start_worker, worker.warm_up)
 
     async def start(self) -> None:
         """Starts every worker process and waits until each has imported what it needs, so that
         the server reports ready only when its first queries can be answered at full speed."""
-        for pool, size in ((self._queries, self._workers), (self._writes, 1)):
-            futures = [pool.schedule(worker.warm_up) for _ in range(size)]
-            await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        await self._queries.start()
+        await self._writes.start()
 
     async def query(self, task: worker.QueryTask) -> worker.Answer:
         return await self._run(self._queries, worker.run_query, task, self.timeout)
@@ -68,25 +58,16 @@ class Executor:
         await self._run(self._writes, worker.run_update, task, self.whole_graph_timeout)
 
     async def _run(self, pool: ProcessPool, function: Callable[..., T], task, timeout: float) -> T:
-        future = pool.schedule(function, args=(task,), timeout=timeout)
         try:
-            # The limit counts from arrival, time waiting for a free worker included; expiry
-            # cancels the task, which stops its worker if it had started.
-            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
-        except (FutureTimeout, TimeoutError):
+            return await pool.run(function, task, timeout)
+        except TimeoutError:
             raise QueryTimeout(
                 f"stopped after the time limit of {timeout:g} s; narrow the query or add a LIMIT"
             ) from None
-        except ProcessExpired as error:
-            raise WorkerLost(f"the query process ended without an answer ({error})") from None
+        except WorkerDied as error:
+            raise WorkerLost(f"{error}; try again") from None
 
     def close(self) -> None:
         """Lets running tasks finish for a moment, then stops what is left."""
         for pool in (self._queries, self._writes):
-            pool.close()
-        for pool in (self._queries, self._writes):
-            try:
-                pool.join(timeout=CLOSE_GRACE)
-            except TimeoutError:
-                pool.stop()
-                pool.join()
+            pool.close(CLOSE_GRACE)

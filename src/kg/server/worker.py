@@ -111,17 +111,16 @@ def _store(generation: str | None) -> Store:
 
 
 def start_worker() -> None:
-    """Runs first in each worker process. Pebble handles SIGTERM in Python, and Python handlers
-    wait for the running Rust query to return: the default action ends the process at once. On
-    Linux the worker is also killed when the server dies, even by SIGKILL, rather than left
-    running its query."""
+    """Runs first in each worker process. SIGTERM gets its default action (a Python handler would
+    wait for the running Rust query to return), and on Linux the worker is killed when the server
+    dies, even by SIGKILL, rather than left running its query."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def warm_up() -> None:
+def warm_up(_: object = None) -> None:
     """Nothing to do: unpickling this function in a new process imported what tasks need."""
 
 
