@@ -1,0 +1,111 @@
+"""The worker process pool on its own: answers, errors, time limits, dead workers, big answers."""
+
+import asyncio
+import os
+import time
+
+import pytest
+
+from kg.errors import QueryError
+from kg.server.pool import INLINE_ANSWER, ProcessPool, WorkerDied
+
+
+def start() -> None:
+    pass
+
+
+def warm(_=None) -> None:
+    pass
+
+
+def echo(value):
+    return value
+
+
+def fail(message):
+    raise QueryError(message)
+
+
+def spin(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        pass
+    return os.getpid()
+
+
+def die(_):
+    os._exit(3)
+
+
+def pid(_):
+    return os.getpid()
+
+
+def with_pool(size, scenario):
+    async def main():
+        pool = ProcessPool(size, start, warm)
+        await pool.start()
+        try:
+            return await scenario(pool)
+        finally:
+            pool.close(1.0)
+
+    return asyncio.run(main())
+
+
+def test_answers_and_errors_come_back_with_their_types():
+    async def scenario(pool):
+        assert await pool.run(echo, {"a": [1, 2]}, 10) == {"a": [1, 2]}
+        with pytest.raises(QueryError, match="bad query"):
+            await pool.run(fail, "bad query", 10)
+        big = b"x" * (INLINE_ANSWER * 8)
+        assert await pool.run(echo, big, 10) == big
+
+    with_pool(1, scenario)
+
+
+def test_a_task_past_its_time_limit_is_stopped_and_its_worker_replaced():
+    async def scenario(pool):
+        before = await pool.run(pid, None, 10)
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await pool.run(spin, 30, 0.5)
+        assert time.monotonic() - started < 1.5
+        after = await pool.run(pid, None, 30)  # waits for the replacement to start
+        assert after != before
+        with pytest.raises(ProcessLookupError):
+            os.kill(before, 0)
+
+    with_pool(1, scenario)
+
+
+def test_waiting_for_a_worker_counts_towards_the_limit():
+    async def scenario(pool):
+        busy = asyncio.ensure_future(pool.run(spin, 1.0, 10))
+        await asyncio.sleep(0.1)
+        with pytest.raises(TimeoutError):
+            await pool.run(echo, 1, 0.3)
+        await busy
+
+    with_pool(1, scenario)
+
+
+def test_a_worker_that_dies_is_reported_and_replaced():
+    async def scenario(pool):
+        with pytest.raises(WorkerDied):
+            await pool.run(die, None, 10)
+        assert await pool.run(echo, "still here", 30) == "still here"
+
+    with_pool(1, scenario)
+
+
+def test_a_cancelled_task_stops_its_worker():
+    async def scenario(pool):
+        running = asyncio.ensure_future(pool.run(spin, 30, 60))
+        await asyncio.sleep(0.3)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        assert await pool.run(echo, 2, 30) == 2
+
+    with_pool(1, scenario)
