@@ -31,6 +31,7 @@ gate: $(READY)
 bench: $(READY)
 	$(BIN)/python bench/load_bench.py
 	$(BIN)/python bench/validate_bench.py
+	$(BIN)/python bench/serve_bench.py
 
 clean:
 	rm -rf $(VENV) .kg
