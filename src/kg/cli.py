@@ -321,7 +321,9 @@ def serve(
         create_app(settings),
         host=settings.host,
         port=settings.port,
-        access_log=False,
+        access_log=False,  # kg's own access log is structured (kg.server.access_log)
+        proxy_headers=False,  # bound to loopback by default: no proxy to trust
+        server_header=False,
         timeout_graceful_shutdown=5,
     )
 
