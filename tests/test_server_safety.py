@@ -309,10 +309,7 @@ def test_exports_follow_the_data_version(a):
         == 204
     )
     fresh = a.get("/dump.nt", headers={"If-None-Match": tag})
-    assert (
-        fresh.status_code == 200
-        and "<urn:d> <urn:e> <urn:f>" in fresh.text.splitlines()[0 : 10**6].__str__()
-    )
+    assert fresh.status_code == 200 and "<urn:d> <urn:e> <urn:f> ." in fresh.text.splitlines()
 
 
 def test_store_files_outside_generations_are_only_exports(server_a):
