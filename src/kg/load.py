@@ -13,6 +13,7 @@ from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
 from kg import __version__
 from kg.errors import InputError, KgError
 from kg.identity import same_entry_graphs
+from kg.inputs import check_xml_entities, find_input_files, read_input
 from kg.locate import locate
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
@@ -64,20 +65,6 @@ class Source:
     kind: Kind
 
 
-def find_entry_files(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, and the entry pages and RDF documents under folders, in a stable order."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            suffixes = ENTRY_SUFFIXES | RDF_SUFFIXES
-            found.extend(sorted(p for p in path.rglob("*") if p.suffix in suffixes))
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise InputError(str(path), "no such file or folder")
-    return list(dict.fromkeys(found))
-
-
 def content_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
@@ -115,22 +102,26 @@ class Loader:
             Source(path, self.iris.vocabulary_graph(path.stem), Kind.VOCABULARY) for path in files
         ]
 
-    def entry_sources(self, paths: Iterable[Path]) -> list[Source]:
+    def entry_sources(self, paths: Iterable[Path]) -> list[Source | InputError]:
+        """Sources of the files given and found in folders; what cannot be found or named (a
+        folder that cannot be listed, a name that is not UTF-8) stays in its place as an error."""
         return [
-            Source(
-                path,
-                self.iris.file_graph(path.name),
-                Kind.RDF if path.suffix in RDF_SUFFIXES else Kind.ENTRY,
+            found
+            if isinstance(found, InputError)
+            else Source(
+                found,
+                self.iris.file_graph(found.name),
+                Kind.RDF if found.suffix in RDF_SUFFIXES else Kind.ENTRY,
             )
-            for path in find_entry_files(paths)
+            for found in find_input_files(paths, ENTRY_SUFFIXES | RDF_SUFFIXES)
         ]
 
     def load(
         self,
-        sources: list[Source],
+        sources: list[Source | InputError],
         *,
         skip_invalid: bool = False,
-        progress: Callable[[Iterable[Source]], Iterator[Source]] = iter,
+        progress: Callable[[Iterable[Source | InputError]], Iterator[Source | InputError]] = iter,
     ) -> LoadReport:
         """Commits every changed source, or nothing when one fails (unless skip_invalid)."""
         report = LoadReport(files=len(sources))
@@ -138,6 +129,9 @@ class Loader:
         changes = Changeset()
         seen: dict[NamedNode, Path] = {}
         for source in progress(sources):
+            if isinstance(source, InputError):
+                report.errors.append(source)
+                continue
             if source.graph in seen:
                 message = f"same file name as {seen[source.graph]}: each file name is one graph"
                 report.errors.append(InputError(str(source.path), message))
@@ -181,10 +175,7 @@ class Loader:
         self, source: Source, loaded: dict[str, str], report: LoadReport
     ) -> list[Quad] | None:
         """The source's quads with provenance, or None when the store already has this content."""
-        try:
-            data = source.path.read_bytes()
-        except OSError as error:
-            raise InputError(str(source.path), f"cannot read: {error.strerror}") from None
+        data = read_input(source.path, self.settings.max_file_bytes)
         digest = content_hash(data)
         if loaded.get(source.graph.value) == digest:
             report.unchanged += 1
@@ -230,6 +221,8 @@ class Loader:
 
     def _rdf_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
         rdf_format = RdfFormat.from_extension(source.path.suffix.removeprefix("."))
+        if rdf_format == RdfFormat.RDF_XML:
+            check_xml_entities(data, str(source.path), self.settings.max_file_bytes)
         try:
             triples = list(parse(data, format=rdf_format or RdfFormat.TURTLE))
         except SyntaxError as error:

@@ -12,6 +12,8 @@ from pathlib import Path
 
 from kg.entry import CategoryRef, Classification, Entry, ListItem, Paper
 from kg.errors import NotAnEntryError
+from kg.inputs import read_input
+from kg.settings import DEFAULT_MAX_FILE_BYTES
 from kg.taxonomy import Category, ClassificationValue, Vocabulary
 
 BANNERS = (
@@ -79,8 +81,8 @@ class PageParser:
         self._code = vocabulary.code_prefix
         self._by_definition = vocabulary.category_by_definition
 
-    def parse_file(self, path: Path) -> Entry:
-        return self.parse_bytes(path.read_bytes(), path.name)
+    def parse_file(self, path: Path, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> Entry:
+        return self.parse_bytes(read_input(path, max_bytes), path.name)
 
     def parse_bytes(self, data: bytes, source_file: str) -> Entry:
         text, warnings = decode(data, source_file)
