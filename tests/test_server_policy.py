@@ -21,9 +21,12 @@ def prepare(text, using=(), using_named=()):
     [
         "SELECT * { SERVICE <http://allowed.example/sparql> { ?s ?p ?o } }",
         "PREFIX a: <http://allowed.example/> SELECT * { SERVICE SILENT a:sparql { ?s ?p ?o } }",
-        "BASE <http://allowed.example/> SELECT * { service <sparql> { ?s ?p ?o } }",
         'SELECT * { ?s ?p "SERVICE <http://other.example/>" } # SERVICE <file:///etc/passwd>',
         "SELECT * { ?s <http://example.org/service> ?o }",
+        # Words that merely contain the letters: variables, local names, strings.
+        'SELECT ?service ?y { ?service ?p "customer service: desk" }',
+        "PREFIX ex: <http://example.org/> SELECT * { ?s ex:serviceType ?t ; ex:service ?u }",
+        "SELECT * { ?s ?p ?o FILTER(CONTAINS(STR(?o), 'service')) }",
     ],
 )
 def test_allowed_or_absent_services_pass(query):
@@ -38,6 +41,22 @@ def test_allowed_or_absent_services_pass(query):
         "SELECT * { SeRvIcE sIlEnT <http://127.0.0.1:8000/sparql> { ?s ?p ?o } }",
         "SELECT * { SERVICE ?endpoint { ?s ?p ?o } }",
         "SELECT * { SERVICE <sparql> { ?s ?p ?o } }",  # relative: resolves against the base
+        # Relative endpoints are refused even when a BASE would make them allowed.
+        "BASE <http://allowed.example/> SELECT * { service <sparql> { ?s ?p ?o } }",
+        # Spellings Oxigraph reads as SERVICE without a word break (issue 9's bypass).
+        "SELECT * WHERE { SERVICESILENT<http://127.0.0.1:9/internal> { ?s ?p ?o } }",
+        "PREFIX : <http://127.0.0.1:9/> SELECT * WHERE { SERVICE:sparql { ?leak ?p ?o } }",
+        "PREFIX x: <http://127.0.0.1:9/> SELECT * WHERE { SERVICEx:local { ?leak ?p ?o } }",
+        "BASE <http://127.0.0.1:9/> SELECT * WHERE { SERVICESILENT<relative> { ?s ?p ?o } }",
+        "SELECT * { ?s ?p true SERVICE<http://other.example/>{} }",
+        "SELECT * { ?s ?p trueSERVICE<http://other.example/>{} }",
+        "SELECT * { ?s ?p 1e5SERVICE<http://other.example/>{} }",
+        # SILENT as a keyword or as the start of a prefixed name: both readings are checked.
+        "PREFIX silent: <http://other.example/> SELECT * { SERVICE silent:x {} }",
+        # An IRI's \\u escapes are decoded as the engine decodes them.
+        "SELECT * { SERVICE <http://allowed.example/\\u0073parql/x> {} }",
+        # A name character the checker does not read ends the endpoint unreadably: refused.
+        "PREFIX a: <http://allowed.example/> SELECT * { SERVICE a:sparql\u00b2x {} }",
         "PREFIX : <http://other.example/> SELECT * { SERVICE :sparql { ?s ?p ?o } }",
         "PREFIX a: <http://allowed.example/> PREFIX a: <http://other.example/> SELECT * { SERVICE a:sparql {} }",
         # Long strings before the clause (Pygments' lexer read past their closing quotes).

@@ -1,7 +1,9 @@
 """The worker process pool on its own: answers, errors, time limits, dead workers, big answers."""
 
 import asyncio
+import ctypes
 import os
+import signal
 import time
 
 import pytest
@@ -107,5 +109,36 @@ def test_a_cancelled_task_stops_its_worker():
         with pytest.raises(asyncio.CancelledError):
             await running
         assert await pool.run(echo, 2, 30) == 2
+
+    with_pool(1, scenario)
+
+
+def crash(_):
+    ctypes.string_at(0)  # reads address 0: a real segmentation fault
+
+
+def deep_query(depth):
+    """A query the engine parses recursively: past about 3,000 levels it overflows an 8 MiB
+    stack, which is all a process's main thread has."""
+    from pyoxigraph import Store
+
+    return list(Store().query("SELECT * WHERE " + "{" * depth + "?s ?p ?o" + "}" * depth))
+
+
+def test_a_dead_worker_says_how_it_ended():
+    async def scenario(pool):
+        with pytest.raises(WorkerDied) as exited:
+            await pool.run(die, None, 10)
+        assert exited.value.exitcode == 3 and exited.value.signal is None
+        with pytest.raises(WorkerDied) as crashed:
+            await pool.run(crash, None, 30)
+        assert crashed.value.signal is signal.SIGSEGV and "SIGSEGV" in str(crashed.value)
+
+    with_pool(1, scenario)
+
+
+def test_tasks_run_with_a_stack_deeper_than_the_main_thread():
+    async def scenario(pool):
+        assert await pool.run(deep_query, 20_000, 60) == []
 
     with_pool(1, scenario)

@@ -2,7 +2,6 @@
 without it. Server A takes updates (with a token), caps rows and bodies, and has a short time
 limit; server B is read-only with the defaults and is the one SERVICE endpoint A may call."""
 
-import http.server
 import json
 import statistics
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from canary import Canary
 from served import client, copy_store, kg_server
 
 TOKEN = "s3cret-token"
@@ -50,35 +50,11 @@ def b(server_b):
         yield http_client
 
 
-class Canary:
-    """An HTTP server on 127.0.0.1 that counts the requests it gets (none may arrive)."""
-
-    def __init__(self) -> None:
-        hits = self.hits = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                hits.append(self.path)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/n-triples")
-                self.end_headers()
-                self.wfile.write(b"<urn:a> <urn:b> <urn:c> .\n")
-
-            do_POST = do_GET  # noqa: N815
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/data"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def canary():
     running = Canary()
     yield running
-    running.server.shutdown()
+    running.close()
 
 
 def update(client, text, token=TOKEN, **params):

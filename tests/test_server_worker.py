@@ -6,6 +6,7 @@ from pyoxigraph import QueryResultsFormat, RdfFormat, parse, parse_query_results
 from rdflib import Graph
 
 from kg.errors import QueryError
+from kg.server.answers import Caps
 from kg.server.worker import (
     ExportTask,
     GraphNotFound,
@@ -24,7 +25,10 @@ def generation(sample_store):
     return str(OxigraphStore(sample_store).live_directory)
 
 
-def task(generation, query, accept=None, format_name=None, max_rows=1000, **dataset):
+def task(
+    generation, query, accept=None, format_name=None, max_rows=1000, spool="/nonexistent/answer",
+    max_bytes=64 * 1024 * 1024, inline_bytes=8 * 1024 * 1024, **dataset
+):
     return QueryTask(
         generation=generation,
         query=query,
@@ -32,7 +36,7 @@ def task(generation, query, accept=None, format_name=None, max_rows=1000, **data
         named_graphs=tuple(dataset.get("named", ())),
         accept=accept,
         format_name=format_name,
-        max_rows=max_rows,
+        caps=Caps(max_rows, max_bytes, inline_bytes, spool),
         base_iri="https://w3id.org/airm-kg/",
         allowed_services=(),
     )

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
 from rich.console import Console
 from rich.progress import track
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from kg.errors import InputError, KgError
 from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
+from kg.inputs import read_input
 from kg.load import Loader
 from kg.navigator import PageParser
 from kg.settings import Settings
@@ -50,6 +52,19 @@ def _store(ctx: click.Context) -> OxigraphStore:
     return OxigraphStore(_settings(ctx).store)
 
 
+def _settings_error(error: ValueError) -> click.UsageError:
+    """Invalid settings, one line each: the variable and the rule, never the value given."""
+    if not isinstance(error, ValidationError):  # pydantic-settings' SettingsError (bad JSON)
+        return click.UsageError(str(error))
+    problems = []
+    for problem in error.errors(include_url=False, include_input=False):
+        message = problem["msg"].removeprefix("Value error, ")
+        variable = f"KG_{str(problem['loc'][0]).upper()}" if problem["loc"] else None
+        named = variable is None or variable in message
+        problems.append(message if named else f"{variable}: {message}")
+    return click.UsageError("\n".join(problems))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
@@ -66,7 +81,7 @@ def cli(ctx: click.Context, store: Path | None, base_iri: str | None) -> None:
     try:
         ctx.obj = Settings(**overrides)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise _settings_error(error) from None
 
 
 @cli.command()
@@ -75,13 +90,14 @@ def cli(ctx: click.Context, store: Path | None, base_iri: str | None) -> None:
 @click.pass_context
 def parse(ctx: click.Context, files: tuple[Path, ...], jsonl: bool) -> None:
     """Parse navigator entry pages and print each entry as JSON."""
-    parser = PageParser(load_vocabulary(_settings(ctx).ontology_dir))
+    settings = _settings(ctx)
+    parser = PageParser(load_vocabulary(settings.ontology_dir))
     failed = False
     for path in files:
         try:
-            entry = parser.parse_bytes(_read(path), path.name)
+            entry = parser.parse_bytes(read_input(path, settings.max_file_bytes), path.name)
         except InputError as error:
-            stderr.print(f"error: {error}")
+            _print_input(f"error: {error}")
             failed = True
             continue
         indent = None if jsonl else 2
@@ -116,11 +132,11 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
 
     report = loader.load(sources, skip_invalid=skip_invalid, progress=progress)
     for error in report.errors:
-        stderr.print(f"error: {error}")
+        _print_input(f"error: {error}")
     if verbose:
         for path, warnings in report.warnings.items():
             for warning in warnings:
-                stderr.print(f"warning: {path}: {warning}")
+                _print_input(f"warning: {path}: {warning}")
     validation = report.validation
     if validation is not None and (verbose or not validation.conforms):
         shown = validation if verbose else _violations_only(validation)
@@ -142,6 +158,11 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
 def _violations_only(report: ValidationReport) -> ValidationReport:
     kept = [r for r in report.results if r.severity == Severity.VIOLATION]
     return ValidationReport(kept, report.engine, report.omitted)
+
+
+def _print_input(message: str) -> None:
+    """Prints a message quoting file names as they are: a name like `[/x].txt` is not markup."""
+    stderr.print(message, markup=False, emoji=False)
 
 
 @cli.command()
@@ -186,7 +207,7 @@ def validate(
     else:
         report, errors = validate_store(_store(ctx), validator, max_results), []
     for error in errors:
-        stderr.print(f"error: {error}")
+        _print_input(f"error: {error}")
     write, binary = WRITERS[output_format]
     write(report, sys.stdout.buffer if binary else sys.stdout)
     ctx.exit(DATA_ERROR if errors or not report.conforms else OK)
@@ -280,7 +301,14 @@ def stats(ctx: click.Context, as_json: bool) -> None:
 @click.option(
     "--update-token",
     envvar="KG_UPDATE_TOKEN",
-    help="Bearer token that enables SPARQL Update (read-only without)  [env KG_UPDATE_TOKEN]",
+    help="Bearer token that enables SPARQL Update (read-only without); other local users see "
+    "it with ps: prefer --update-token-file  [env KG_UPDATE_TOKEN]",
+)
+@click.option(
+    "--update-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="KG_UPDATE_TOKEN_FILE",
+    help="File holding the update token  [env KG_UPDATE_TOKEN_FILE]",
 )
 @click.option(
     "--query-timeout",
@@ -294,17 +322,17 @@ def serve(
     host: str | None,
     port: int | None,
     update_token: str | None,
+    update_token_file: Path | None,
     query_timeout: float | None,
 ) -> None:
     """Serve the store: SPARQL 1.1 endpoint at /sparql, graph store, dumps, VoID."""
-    import uvicorn
-
-    from kg.server.app import create_app
+    from kg.server.http import build_server
 
     given = {
         "host": host,
         "port": port,
         "update_token": update_token,
+        "update_token_file": update_token_file,
         "query_timeout": query_timeout,
     }
     overrides = {key: value for key, value in given.items() if value is not None}
@@ -312,27 +340,18 @@ def serve(
     try:
         settings = Settings(store=base.store, base_iri=base.base_iri, **overrides)
     except ValueError as error:
-        raise click.UsageError(str(error)) from None
+        raise _settings_error(error) from None
     access = logging.getLogger("kg.access")
     access.addHandler(logging.StreamHandler(sys.stderr))
     access.setLevel(logging.INFO)
     access.propagate = False
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # kg's own access log is structured (kg.server.access_log)
-        proxy_headers=False,  # bound to loopback by default: no proxy to trust
-        server_header=False,
-        timeout_graceful_shutdown=5,
-    )
-
-
-def _read(path: Path) -> bytes:
+    server = build_server(settings)
     try:
-        return path.read_bytes()
-    except OSError as error:
-        raise InputError(str(path), f"cannot read: {error.strerror}") from None
+        server.run()
+    except KeyboardInterrupt:  # Ctrl-C: uvicorn stopped gracefully, then raised it again
+        return
+    if not server.started:  # uvicorn has logged why
+        raise click.ClickException(f"the server did not start on {settings.host}:{settings.port}")
 
 
 def main() -> None:
@@ -346,6 +365,6 @@ def main() -> None:
         stderr.print("interrupted: nothing was committed by the unfinished command")
         sys.exit(USAGE_ERROR)
     except KgError as error:
-        stderr.print(f"error: {error}")
+        _print_input(f"error: {error}")
         sys.exit(DATA_ERROR if isinstance(error, InputError) else USAGE_ERROR)
     sys.exit(code if isinstance(code, int) else OK)

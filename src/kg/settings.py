@@ -2,22 +2,24 @@
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The project root when kg runs from its source tree (the editable install the README uses).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_BASE_IRI = "https://w3id.org/airm-kg/"
+DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 MIN_TOKEN_LENGTH = 12
 
 
 class Settings(BaseSettings):
     """Where the graph lives and how its IRIs are spelled."""
 
-    model_config = SettingsConfigDict(env_prefix="KG_", frozen=True)
+    # Errors name the setting and the rule, never the value given: it may be the update token.
+    model_config = SettingsConfigDict(env_prefix="KG_", frozen=True, hide_input_in_errors=True)
 
     #: Base of every data IRI (mitigations, documents, taxonomies, graphs). Ends with '/'.
     base_iri: str = DEFAULT_BASE_IRI
@@ -29,6 +31,9 @@ class Settings(BaseSettings):
     shapes_dir: Path = PROJECT_ROOT / "shapes"
     #: SHACL engine: "turbo" (pyshacl-turbo, fast) or "pyshacl" (the reference).
     shacl_engine: Literal["turbo", "pyshacl"] = "turbo"
+    #: Bytes an input file of `kg load`, `parse` or `validate` may have: a file is read whole,
+    #: so a larger one (or one that never ends) is refused rather than filling memory.
+    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
 
     # --- kg serve -----------------------------------------------------------------------------
     #: Address the server binds to; loopback unless you mean to publish it.
@@ -36,10 +41,18 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=0, le=65535)
     #: Bearer token that enables SPARQL Update; without one the endpoint is read-only.
     update_token: SecretStr | None = None
+    #: A file holding the update token (instead of update_token): unlike a command-line option,
+    #: it is not shown to other local users by `ps`. A trailing newline is not part of the token.
+    update_token_file: Path | None = None
     #: Seconds a query (or an update) may run before its process is stopped (answer 503).
     query_timeout: float = Field(default=10.0, gt=0)
     #: Rows (SELECT) or triples (CONSTRUCT, DESCRIBE) a query answer holds at most.
     max_rows: int = Field(default=100_000, ge=1)
+    #: Bytes a query answer may have; a larger one is refused (413) as soon as it passes this.
+    max_answer_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    #: Bytes of address space each worker process may map (RLIMIT_AS): a query that needs more
+    #: fails alone instead of taking the machine's memory. Includes the 1 GiB task stack.
+    worker_memory: int = Field(default=4 * 1024**3, ge=2 * 1024**3)
     #: Bytes a request body may have (answer 413 above).
     max_body: int = Field(default=1_048_576, ge=1)
     #: Processes that run queries (one query each at a time).
@@ -48,6 +61,28 @@ class Settings(BaseSettings):
     service_allowlist: list[str] = []
     #: Bytes of answers kept for repeated queries.
     cache_bytes: int = Field(default=64 * 1024 * 1024, ge=0)
+    #: Seconds a connection may stay open, idle, after an answer before it is closed.
+    keep_alive: float = Field(default=5.0, gt=0)
+    #: Seconds a client has to send a request's line and headers, from the connection's opening
+    #: (or from the request's first byte on a kept-alive connection); then the connection closes.
+    header_timeout: float = Field(default=10.0, gt=0)
+    #: Seconds a request body may take to arrive in full after its headers (answer 408 after).
+    body_timeout: float = Field(default=30.0, gt=0)
+    #: Connections served at once; a request on one more is answered 503 and its connection closed.
+    max_connections: int = Field(default=512, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _token_from_its_file(cls, data: Any) -> Any:
+        """Reads update_token_file into update_token (which then must not be given too)."""
+        if not isinstance(data, dict) or data.get("update_token_file") in (None, ""):
+            return data
+        if data.get("update_token") is not None:
+            raise ValueError(
+                "give the update token either directly (KG_UPDATE_TOKEN, --update-token) "
+                "or in a file (KG_UPDATE_TOKEN_FILE, --update-token-file), not both"
+            )
+        return {**data, "update_token": read_token_file(Path(data["update_token_file"]))}
 
     @field_validator("update_token")
     @classmethod
@@ -65,3 +100,20 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")) or not value.endswith("/"):
             raise ValueError(f"KG_BASE_IRI must be an http(s) IRI ending with '/', got {value!r}")
         return value
+
+
+def read_token_file(path: Path) -> SecretStr:
+    """The token a file holds, without its trailing newline; ValueError naming the file if it
+    cannot be read or holds a guessable token."""
+    try:
+        token = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise ValueError(f"cannot read the update token file {path}: {reason}") from None
+    if len(token) < MIN_TOKEN_LENGTH:
+        held = "is empty" if not token else f"holds {len(token)} characters"
+        raise ValueError(
+            f"the update token file {path} {held}; a token needs at least "
+            f"{MIN_TOKEN_LENGTH} characters"
+        )
+    return SecretStr(token)

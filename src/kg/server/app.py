@@ -16,12 +16,14 @@ from kg import __version__
 from kg.errors import QueryError, StoreError
 from kg.server import data_routes, sparql_routes
 from kg.server.access_log import AccessLog
+from kg.server.answers import AnswerTooLarge
+from kg.server.body_deadline import BodyDeadline
 from kg.server.executor import Executor, QueryTimeout, WorkerLost
 from kg.server.negotiation import NotAcceptable
 from kg.server.policy import Forbidden
 from kg.server.protocol import ProtocolError
 from kg.server.service import Service
-from kg.server.worker import GraphNotFound
+from kg.server.worker import Confinement, GraphNotFound
 from kg.settings import Settings
 
 #: Exports, statistics and updates read or write whole graphs (an update derives the default
@@ -34,6 +36,7 @@ STATUSES: dict[type[Exception], int] = {
     Forbidden: 403,
     GraphNotFound: 404,
     NotAcceptable: 406,
+    AnswerTooLarge: 413,
     QueryTimeout: 503,
     WorkerLost: 503,
     StoreError: 503,  # another process holds the write lock
@@ -49,6 +52,9 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
             settings.query_workers,
             settings.query_timeout,
             settings.query_timeout * WHOLE_GRAPH_TIME_FACTOR,
+            Confinement(
+                network=bool(settings.service_allowlist), memory_bytes=settings.worker_memory
+            ),
         )
         if executor is None:
             await running.start()
@@ -56,6 +62,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         try:
             yield
         finally:
+            app.state.service.close()
             if executor is None:
                 running.close()
 
@@ -77,6 +84,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         expose_headers=["ETag", "X-Cache", "X-SPARQL-MaxRows"],
         max_age=600,
     )
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout)
     app.add_middleware(AccessLog)
     app.add_exception_handler(ProtocolError, _protocol_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

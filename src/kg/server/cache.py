@@ -10,7 +10,7 @@ from collections.abc import Hashable
 
 from cachetools import LRUCache
 
-from kg.server.worker import Answer
+from kg.server.answers import Answer
 
 #: Bytes of bookkeeping counted per entry besides its body.
 ENTRY_OVERHEAD = 512
@@ -32,8 +32,8 @@ class AnswerCache:
 
     def put(self, generation: str | None, key: Hashable, answer: Answer) -> None:
         """Keeps an answer computed on `generation`, unless the data changed meanwhile."""
-        if generation != self._generation:
-            return
+        if generation != self._generation or answer.file is not None:
+            return  # the data changed meanwhile, or the answer is a file streamed once
         if len(answer.body) + ENTRY_OVERHEAD <= self.max_entry:
             self._answers[key] = answer
 

@@ -2,24 +2,35 @@
 
 pyoxigraph cannot cancel a running query, so a query that outlives its time limit is stopped by
 ending the process that runs it, which is also what happens when a client disconnects mid-query
-(its task is cancelled). The event loop only awaits answers, so a heavy query never delays a light
-one unless every worker is busy.
+(its task is cancelled). The event loop only awaits answers.
+
+A cheap query must not wait behind expensive ones, and nobody can tell which is which before
+running them. So besides the `workers` general processes there is an express lane: one more
+process that takes a query when every general worker is busy, for at most `EXPRESS_SECONDS`. A
+query still running then is stopped there and waits for a general worker (within its own time
+limit); so runaway queries can fill the general workers, but a light query always finds the
+express lane within about `EXPRESS_SECONDS` (the replaced express worker restarts meanwhile).
 
 Updates go to a pool of one process: writes to the store are serialized anyway (one writer holds
 its lock), and stopping a runaway update abandons its private generation, leaving the store as it
 was.
 """
 
+import asyncio
+import signal
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
-from kg.errors import KgError
+from kg.errors import KgError, QueryError
 from kg.server import worker
 from kg.server.pool import ProcessPool, WorkerDied
 
 T = TypeVar("T")
 #: Seconds running tasks get to finish when the server stops.
 CLOSE_GRACE = 2.0
+#: Seconds a query may run in the express lane before it moves to a general worker.
+EXPRESS_SECONDS = 0.25
 
 
 class QueryTimeout(KgError):
@@ -27,47 +38,102 @@ class QueryTimeout(KgError):
 
 
 class WorkerLost(KgError):
-    """The process running a task ended without an answer (killed, out of memory)."""
+    """The process running a task was killed from outside (the system's out-of-memory killer, an
+    operator): nothing says the task itself was at fault."""
+
+
+class QueryCrashed(QueryError):
+    """The query engine crashed while running this query (its stack or memory ran out): the same
+    query would crash the next worker too."""
 
 
 class Executor:
-    def __init__(self, workers: int, timeout: float, whole_graph_timeout: float) -> None:
+    def __init__(
+        self,
+        workers: int,
+        timeout: float,
+        whole_graph_timeout: float,
+        confinement: worker.Confinement,
+    ) -> None:
         self.timeout = timeout
         self.whole_graph_timeout = whole_graph_timeout
-        self._queries = ProcessPool(workers, worker.start_worker, worker.warm_up)
-        self._writes = ProcessPool(1, worker.start_worker, worker.warm_up)
+        start = partial(worker.start_worker, confinement)
+        self._queries = ProcessPool(workers, start, worker.warm_up)
+        self._express = ProcessPool(1, start, worker.warm_up)
+        self._writes = ProcessPool(1, start, worker.warm_up)
 
     async def start(self) -> None:
         """Starts every worker process and waits until each has imported what it needs, so that
         the server reports ready only when its first queries can be answered at full speed."""
-        await self._queries.start()
-        await self._writes.start()
+        for pool in (self._queries, self._express, self._writes):
+            await pool.start()
 
     async def query(self, task: worker.QueryTask) -> worker.Answer:
-        return await self._run(self._queries, worker.run_query, task, self.timeout)
+        return await self._guard(self._query(task), self.timeout)
+
+    async def _query(self, task: worker.QueryTask) -> worker.Answer:
+        pool, chosen = await self._either_lane()
+        if pool is self._express:
+            try:
+                async with asyncio.timeout(EXPRESS_SECONDS):
+                    return await pool.run_on(chosen, worker.run_query, task)
+            except TimeoutError:  # a heavy query: its worker was stopped; wait for a general one
+                chosen = await self._queries.acquire()
+        return await self._queries.run_on(chosen, worker.run_query, task)
+
+    async def _either_lane(self):
+        """A general worker if one is idle, else the express one if idle, else whichever frees
+        first."""
+        for pool in (self._queries, self._express):
+            if pool.has_idle:
+                return pool, await pool.acquire()
+        waits = {
+            asyncio.ensure_future(self._queries.acquire()): self._queries,
+            asyncio.ensure_future(self._express.acquire()): self._express,
+        }
+        try:
+            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        first, *others = sorted(done, key=lambda w: waits[w] is self._express)
+        for other in others:  # both freed at once: keep the general one, give the other back
+            waits[other].release(other.result())
+        return waits[first], first.result()
 
     async def export(self, task: worker.ExportTask) -> None:
-        await self._run(self._queries, worker.run_export, task, self.whole_graph_timeout)
+        work = _on(self._queries, worker.run_export, task)
+        await self._guard(work, self.whole_graph_timeout)
 
     async def statistics(self, generation: str | None) -> dict:
-        return await self._run(
-            self._queries, worker.dataset_statistics, generation, self.whole_graph_timeout
-        )
+        work = _on(self._queries, worker.dataset_statistics, generation)
+        return await self._guard(work, self.whole_graph_timeout)
 
     async def update(self, task: worker.UpdateTask) -> None:
-        await self._run(self._writes, worker.run_update, task, self.whole_graph_timeout)
+        await self._guard(_on(self._writes, worker.run_update, task), self.whole_graph_timeout)
 
-    async def _run(self, pool: ProcessPool, function: Callable[..., T], task, timeout: float) -> T:
+    async def _guard(self, work, timeout: float):
+        """Runs `work` within `timeout` seconds from now, its failures in the server's terms."""
         try:
-            return await pool.run(function, task, timeout)
+            async with asyncio.timeout(timeout):
+                return await work
         except TimeoutError:
             raise QueryTimeout(
                 f"stopped after the time limit of {timeout:g} s; narrow the query or add a LIMIT"
             ) from None
         except WorkerDied as error:
-            raise WorkerLost(f"{error}; try again") from None
+            if error.signal is signal.SIGKILL:
+                raise WorkerLost(f"{error} (killed from outside); try again") from None
+            raise QueryCrashed(
+                f"the query engine crashed running this request ({error}): it needed more stack "
+                "or memory than a worker has, and would crash the next one too; simplify it"
+            ) from None
 
     def close(self) -> None:
         """Lets running tasks finish for a moment, then stops what is left."""
-        for pool in (self._queries, self._writes):
+        for pool in (self._queries, self._express, self._writes):
             pool.close(CLOSE_GRACE)
+
+
+async def _on(pool: ProcessPool, function: Callable[[T], T], argument) -> T:
+    return await pool.run_on(await pool.acquire(), function, argument)

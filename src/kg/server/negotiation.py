@@ -53,6 +53,9 @@ RDF = {
 #: Short names a `format` parameter may use besides the names above (file extensions, aliases).
 ALIASES = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "json-ld": "jsonld", "rdf": "rdfxml"}
 
+#: Characters of a client's Accept header or format parameter an error message repeats at most.
+ECHO_LIMIT = 200
+
 #: Offered formats per kind, least preferred first (mimeparse breaks ties towards the end); the
 #: last one is the default for `*/*` or no Accept header.
 OFFERS: dict[Kind, list[QueryResultsFormat | RdfFormat]] = {
@@ -93,7 +96,7 @@ def choose(kind: Kind, accept: str | None, format_name: str | None = None) -> Ch
         best = mimeparse.best_match(list(media_types), "*/*")  # a garbled header accepts anything
     if not best:
         raise NotAcceptable(
-            f"cannot answer this {kind.value} result as {accept!r}; "
+            f"cannot answer this {kind.value} result as {_echo(accept)}; "
             f"available: {', '.join(_essence(o) for o in reversed(offers))}"
         )
     chosen = media_types[best]
@@ -110,7 +113,7 @@ def _by_name(kind: Kind, offers: list, name: str) -> Choice:
     if chosen not in offers:
         names = [n for n, f in {**RESULTS, **RDF}.items() if f in offers]
         raise NotAcceptable(
-            f"format={name!r} is not available for a {kind.value} result; "
+            f"format={_echo(name)} is not available for a {kind.value} result; "
             f"use one of: {', '.join(names)}"
         )
     return Choice(chosen, _answer_type(chosen))
@@ -119,6 +122,14 @@ def _by_name(kind: Kind, offers: list, name: str) -> Choice:
 def format_name(choice: Choice) -> str:
     """The short name of a chosen format (a key of RESULTS or RDF)."""
     return next(n for n, f in {**RESULTS, **RDF}.items() if f == choice.format)
+
+
+def _echo(given: str | None) -> str:
+    """What the client sent, quoted, cut after ECHO_LIMIT characters: an error answer stays
+    short whatever the size of the header."""
+    if given is None or len(given) <= ECHO_LIMIT:
+        return repr(given)
+    return f"{given[:ECHO_LIMIT]!r}… ({len(given)} characters)"
 
 
 def _essence(offer: QueryResultsFormat | RdfFormat) -> str:

@@ -1,61 +1,52 @@
 """What a request may make the store do: the endpoint's safety rules, checked before a query runs.
 
 pyoxigraph follows `SERVICE` and `LOAD` IRIs over HTTP, so a query could make the server call any
-address it can reach (internal services included) and read the answer. Here `SERVICE` is allowed
-only towards an allow-list and `LOAD` never; `FROM` / `FROM NAMED` need no rule, as pyoxigraph
-only names graphs of the store with them. Updates may not write the default graph, which the store
-keeps as the union of the named graphs (see `OxigraphStore.update`).
+address it can reach (internal services included) and read the answer. `SERVICE` is allowed only
+towards an allow-list (`service_policy`) and `LOAD` never; `FROM` / `FROM NAMED` need no rule, as
+pyoxigraph only names graphs of the store with them. Updates may not write the default graph,
+which the store keeps as the union of the named graphs (see `OxigraphStore.update`).
 
-The checks read the text with `sparql_lexer` (strings, comments and IRIs told apart from keywords
-by the grammar's own terminals) and updates with rdflib's SPARQL parser; both run in the worker
-processes, never on the server's event loop.
+Updates are read with rdflib's SPARQL parser (the SERVICE rule reads them as text too); the
+checks run in the worker processes, never on the server's event loop.
 """
 
-from collections.abc import Iterator, Sequence
+import re
+from collections.abc import Sequence
 from urllib.parse import urljoin
 
 from pyoxigraph import NamedNode
 
 from kg.errors import QueryError
+from kg.server.service_policy import Forbidden, check_services
 from kg.server.sparql_lexer import Kind, Lexeme, lex
 
+__all__ = ["Forbidden", "check_nesting", "check_services", "prepare_update"]
 
-class Forbidden(QueryError):
-    """The request asks for something this endpoint never does (network, files)."""
+#: Brackets ({, (, [) a request may nest. Real queries nest a few levels; the engine parses
+#: recursively, and thousands of levels overflow its stack (killing the worker).
+MAX_NESTING = 256
+_BRACKETS = re.compile(r"[{(\[\]})]")
+_OPENING = frozenset("{([")
 
 
-def check_services(
-    text: str, allowed: Sequence[str], base_iri: str | None, prefixes: dict[str, str]
-) -> None:
-    """Forbidden unless every SERVICE of the text names an allowed endpoint."""
-    # SPARQL keywords cannot be escaped, so a text without the word has no SERVICE clause.
-    if "service" not in text.lower():
+def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
+    """QueryError when brackets nest deeper than `limit`. Brackets in strings and comments count
+    too (so no reading of the text can be deeper than this one), which costs real queries
+    nothing: they never come near the limit."""
+    # The total number of opening brackets bounds the depth: most texts stop here, at C speed.
+    if sum(text.count(bracket) for bracket in _OPENING) <= limit:
         return
-    for target in _service_targets(lex(text), base_iri, prefixes):
-        if target is None:
-            raise Forbidden("SERVICE with a variable endpoint is not allowed on this endpoint")
-        if target not in allowed:
-            listed = ", ".join(allowed) if allowed else "none"
-            raise Forbidden(
-                f"SERVICE <{target}> is not allowed on this endpoint (allowed endpoints: {listed})"
-            )
-
-
-def _service_targets(
-    lexemes: list[Lexeme], base_iri: str | None, prefixes: dict[str, str]
-) -> Iterator[str | None]:
-    declared = dict(prefixes)
-    base = base_iri or ""
-    for index, lexeme in enumerate(lexemes):
-        following = lexemes[index + 1 : index + 5]
-        if lexeme.is_keyword("PREFIX"):
-            declared.update(_prefix_declaration(following, base))
-        elif lexeme.is_keyword("BASE") and following and following[0].kind is Kind.IRI:
-            base = urljoin(base, following[0].text[1:-1])
-        elif lexeme.is_keyword("SERVICE"):
-            if following and following[0].is_keyword("SILENT"):
-                following = following[1:]
-            yield _resolve(following, base, declared)
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in _OPENING:
+            depth += 1
+            if depth > limit:
+                raise QueryError(
+                    f"brackets nest more than {limit} levels deep (at character "
+                    f"{match.start()}): the engine cannot parse that; flatten the query"
+                )
+        else:
+            depth = max(0, depth - 1)
 
 
 def _declared_prefixes(lexemes: list[Lexeme], base_iri: str | None) -> dict[str, str]:
@@ -73,18 +64,6 @@ def _prefix_declaration(following: list[Lexeme], base: str) -> dict[str, str]:
     if following[1].kind is not Kind.IRI:
         return {}
     return {following[0].prefix: urljoin(base, following[1].text[1:-1])}
-
-
-def _resolve(lexemes: list[Lexeme], base: str, declared: dict[str, str]) -> str | None:
-    """The IRI the first lexeme spells (<iri>, prefix:local); None for a variable."""
-    first = lexemes[0] if lexemes else None
-    if first is None or first.kind is Kind.VAR:
-        return None
-    if first.kind is Kind.IRI:
-        return urljoin(base, first.text[1:-1])
-    if first.kind is Kind.PNAME and first.prefix in declared:
-        return declared[first.prefix] + first.local
-    raise Forbidden("SERVICE endpoint could not be read as an IRI; write it as <http://...>")
 
 
 # --- updates ---------------------------------------------------------------------------------
@@ -108,6 +87,7 @@ def prepare_update(
 
     if not lex(text):
         raise QueryError("the update is empty")
+    check_services(text, allowed_services, base_iri, prefixes)  # first: whatever rdflib reads
     # rdflib forgets a PREFIX after the first operation of a request: give it all of them.
     declared = {**prefixes, **_declared_prefixes(lex(text), base_iri)}
     try:
@@ -118,7 +98,6 @@ def prepare_update(
         raise QueryError(f"invalid SPARQL update: {error}") from None
     for operation in operations:
         _check_operation(operation)
-    check_services(text, allowed_services, base_iri, prefixes)
     if not using and not using_named:
         return text
     if any(

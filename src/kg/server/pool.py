@@ -5,6 +5,10 @@ which is replaced by a fresh one. Pebble did this first, but it hands every task
 three threads, which cost about a millisecond per query. Here the event loop writes the task to
 the worker's pipe and reads the answer when the pipe becomes readable; only answers large enough
 to take a while to read (megabytes of results) are read in a thread.
+
+Tasks run in a thread with a large stack: the query engine parses and plans recursively, and deep
+queries that overflow the main thread's 8 MiB run within it (the server also refuses nesting past
+a limit, see `policy.check_nesting`). A worker that dies anyway reports how (`WorkerDied.signal`).
 """
 
 import asyncio
@@ -12,6 +16,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from multiprocessing.connection import Connection
@@ -21,15 +26,44 @@ from typing import Any
 INLINE_ANSWER = 256 * 1024
 #: Seconds a replacement worker may take to start and import what tasks need.
 START_TIMEOUT = 60.0
+#: Stack of the thread that runs tasks (address space reserved; pages are used as needed).
+TASK_STACK_BYTES = 1024 * 1024 * 1024
 
 
 class WorkerDied(Exception):
-    """The worker process ended without answering (killed from outside, out of memory)."""
+    """The worker process ended without answering: killed, or crashed by what it ran."""
+
+    def __init__(self, pid: int | None, exitcode: int | None) -> None:
+        self.pid = pid
+        self.exitcode = exitcode
+        how = "ended" if exitcode is None else _describe_exit(exitcode)
+        super().__init__(f"worker process {pid} {how} without an answer")
+
+    @property
+    def signal(self) -> signal.Signals | None:
+        """The signal that ended the worker, if one did."""
+        if self.exitcode is not None and self.exitcode < 0:
+            return signal.Signals(-self.exitcode)
+        return None
+
+
+def _describe_exit(exitcode: int) -> str:
+    if exitcode < 0:
+        return f"was ended by {signal.Signals(-exitcode).name}"
+    return f"exited with status {exitcode}"
 
 
 def _serve(connection: Connection, initializer: Callable[[], None]) -> None:
-    """A worker's life: run tasks from the pipe until told to stop (None) or the pipe closes."""
+    """A worker's life: set up, then run tasks in a thread with a large stack."""
     initializer()
+    threading.stack_size(TASK_STACK_BYTES)
+    runner = threading.Thread(target=_answer_tasks, args=(connection,), name="tasks")
+    runner.start()
+    runner.join()
+
+
+def _answer_tasks(connection: Connection) -> None:
+    """Runs tasks from the pipe until told to stop (None) or the pipe closes."""
     while True:
         try:
             message = connection.recv()
@@ -94,12 +128,27 @@ class ProcessPool:
         """`function(argument)` in a worker; TimeoutError after `timeout` seconds counted from
         now, waiting for a free worker included."""
         async with asyncio.timeout(timeout):
-            worker = await self._idle.get()
-            try:
-                ok, value = await self._call(worker, function, argument)
-            except BaseException:  # timed out, cancelled, or the worker died: it cannot be reused
-                self._replace(worker)
-                raise
+            worker = await self.acquire()
+            return await self.run_on(worker, function, argument)
+
+    @property
+    def has_idle(self) -> bool:
+        return not self._idle.empty()
+
+    async def acquire(self) -> "_Worker":
+        """An idle worker, once there is one; give it to `run_on` or back with `release`."""
+        return await self._idle.get()
+
+    def release(self, worker: "_Worker") -> None:
+        self._idle.put_nowait(worker)
+
+    async def run_on(self, worker: "_Worker", function: Callable[[Any], Any], argument: Any) -> Any:
+        """`function(argument)` in an acquired worker, which goes back to the idle ones after."""
+        try:
+            ok, value = await self._call(worker, function, argument)
+        except BaseException:  # timed out, cancelled, or the worker died: it cannot be reused
+            self._replace(worker)
+            raise
         self._idle.put_nowait(worker)
         if ok:
             return value
@@ -123,7 +172,8 @@ class ProcessPool:
             else:
                 data = await asyncio.to_thread(worker.connection.recv_bytes)
         except (EOFError, OSError):
-            raise WorkerDied(f"worker process {worker.pid} ended without an answer") from None
+            worker.process.join(1.0)  # a dead worker's exit code is there once it is reaped
+            raise WorkerDied(worker.pid, worker.process.exitcode) from None
         return pickle.loads(data)
 
     def _replace(self, worker: _Worker) -> None:

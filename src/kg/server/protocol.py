@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import Enum
 from urllib.parse import parse_qsl
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
@@ -55,6 +55,8 @@ class Operation:
 
 async def read_operation(request: Request, max_body: int) -> Operation | None:
     """The operation a request asks for; None for a GET without one (the service description)."""
+    if len(request.url.query) > max_body:  # a query in the URL gets the body's limit
+        raise ProtocolError(414, f"request URL over the limit of {max_body} bytes: POST the query")
     params = _parse_params(request.url.query)
     if request.method in ("GET", "HEAD"):
         if _values(params, "update"):
@@ -122,16 +124,20 @@ def _content_type(request: Request) -> tuple[str, str | None]:
 
 
 async def read_body(request: Request, max_body: int) -> bytes:
-    """The request body, or 413 as soon as it is known to exceed `max_body` bytes."""
+    """The request body, or 413 as soon as it is known to exceed `max_body` bytes; 499 (logged,
+    never sent) if the client leaves before sending all of it."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > max_body:
         raise _too_large(max_body)
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > max_body:
-            raise _too_large(max_body)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > max_body:
+                raise _too_large(max_body)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ProtocolError(499, "the client closed the connection during the body") from None
     return b"".join(chunks)
 
 

@@ -9,20 +9,30 @@ import hashlib
 import hmac
 import os
 import shutil
+import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from cachetools import LRUCache
+
+from kg.server.answers import Answer, Caps
 from kg.server.cache import AnswerCache, etag
-from kg.server.executor import Executor
+from kg.server.executor import Executor, QueryCrashed
 from kg.server.negotiation import Choice, format_name
+from kg.server.policy import check_nesting
 from kg.server.protocol import Operation, ProtocolError
-from kg.server.worker import Answer, ExportTask, QueryTask, Scope, UpdateTask
+from kg.server.worker import ExportTask, QueryTask, Scope, UpdateTask
 from kg.settings import Settings
 from kg.store import CURRENT, RETENTION
 
 #: Where exports of the graph store and dumps are written, inside the store directory.
 EXPORTS = "exports"
+#: Answers up to this size come back from workers in memory even when the cache is small.
+MIN_INLINE_BYTES = 256 * 1024
+#: Queries that crashed a worker, remembered so that a repeat is refused without running it.
+CRASHED_KEPT = 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,12 @@ class Service:
         self._current = self._root / CURRENT
         self.cache = AnswerCache(settings.cache_bytes)
         self._statistics: tuple[str, dict] | None = None
+        self._crashed: LRUCache = LRUCache(CRASHED_KEPT)
+        #: Large answers are written here by the workers and removed once sent.
+        self.spool = Path(tempfile.mkdtemp(prefix="kg-answers-"))
+
+    def close(self) -> None:
+        shutil.rmtree(self.spool, ignore_errors=True)
 
     @property
     def updates_enabled(self) -> bool:
@@ -84,21 +100,40 @@ class Service:
 
     async def query(self, operation: Operation, accept: str | None) -> Served:
         """Runs `operation` in a worker and keeps its answer for the next identical request."""
+        check_nesting(operation.text)
+        crash_key = (operation.text, operation.default_graphs, operation.named_graphs)
+        if crash_key in self._crashed:
+            raise QueryCrashed(f"{self._crashed[crash_key]} (not run again)")
         generation = self.generation()
         key = self.query_key(operation, accept)
-        answer = await self.executor.query(
-            QueryTask(
-                generation=generation.directory,
-                query=operation.text,
-                default_graphs=operation.default_graphs,
-                named_graphs=operation.named_graphs,
-                accept=accept,
-                format_name=operation.format_name,
+        spool = self.spool / uuid.uuid4().hex
+        task = QueryTask(
+            generation=generation.directory,
+            query=operation.text,
+            default_graphs=operation.default_graphs,
+            named_graphs=operation.named_graphs,
+            accept=accept,
+            format_name=operation.format_name,
+            caps=Caps(
                 max_rows=self.settings.max_rows,
-                base_iri=self.settings.base_iri,
-                allowed_services=tuple(self.settings.service_allowlist),
-            )
+                max_bytes=self.settings.max_answer_bytes,
+                inline_bytes=max(self.cache.max_entry, MIN_INLINE_BYTES),
+                spool=str(spool),
+            ),
+            base_iri=self.settings.base_iri,
+            allowed_services=tuple(self.settings.service_allowlist),
         )
+        answer = None
+        try:
+            answer = await self.executor.query(task)
+        except QueryCrashed as crash:
+            self._crashed[crash_key] = str(crash)
+            raise
+        finally:  # a stopped or failed worker may leave partial files behind
+            keep = answer.file if answer is not None else None
+            for partial in self.spool.glob(f"{spool.name}.*"):
+                if str(partial) != keep:
+                    partial.unlink(missing_ok=True)
         self.cache.put(generation.version, key, answer)
         return Served(answer, etag(generation.version, key), cached=False)
 
@@ -120,6 +155,7 @@ class Service:
             )
 
     async def update(self, operation: Operation) -> None:
+        check_nesting(operation.text)
         await self.executor.update(
             UpdateTask(
                 store=str(self.settings.store),

@@ -1,10 +1,12 @@
 """`/sparql` (queries, and updates when enabled) and `/update`: the SPARQL 1.1 Protocol."""
 
 import asyncio
-from collections.abc import Awaitable
+import os
+from collections.abc import AsyncIterator, Awaitable
 from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import StreamingResponse
 
 from kg.server.cache import matches
 from kg.server.description import RDFLIB_FORMATS, service_description
@@ -15,6 +17,8 @@ from kg.server.service import Served, Service
 T = TypeVar("T")
 #: Seconds between two checks that the client of a running query is still there.
 DISCONNECT_POLL = 0.25
+#: Bytes read at a time from an answer's file while streaming it.
+STREAM_CHUNK = 256 * 1024
 
 
 def service_of(request: Request) -> Service:
@@ -73,6 +77,7 @@ async def until_disconnected(request: Request, work: Awaitable[T]) -> T:
 
 
 def answer_response(served: Served, max_rows: int) -> Response:
+    """The answer with its validators; a large answer streams from the file its worker wrote."""
     headers = {
         "ETag": served.etag,
         "Vary": "Accept",
@@ -81,7 +86,21 @@ def answer_response(served: Served, max_rows: int) -> Response:
     }
     if served.answer.truncated:
         headers["X-SPARQL-MaxRows"] = str(max_rows)
+    if served.answer.file is not None:
+        headers["Content-Length"] = str(served.answer.size)
+        return StreamingResponse(
+            _stream(served.answer.file), headers=headers, media_type=served.answer.media_type
+        )
     return Response(served.answer.body, headers=headers, media_type=served.answer.media_type)
+
+
+async def _stream(path: str) -> AsyncIterator[bytes]:
+    """The file's bytes; the file is removed at once (an open file stays readable), so it goes
+    away however the sending ends."""
+    with open(path, "rb") as answer:
+        os.unlink(path)
+        while chunk := await asyncio.to_thread(answer.read, STREAM_CHUNK):
+            yield chunk
 
 
 async def _update(request: Request, service: Service, operation: Operation) -> Response:

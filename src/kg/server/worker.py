@@ -4,34 +4,23 @@ Each task names the generation directory it must read. Generations are never wri
 (see `kg.store`), so opening one read-only here is safe while a writer prepares the next. A process
 keeps its handle until a task names a newer generation.
 
-Results are serialized by pyoxigraph. The row cap is applied on the line-based formats (TSV
-results, N-Triples), where a row is a line: the result is written to them with a writer that stops
-at the cap, and converted to the negotiated format only when that is another one.
+Each worker starts confined (`sandbox`): no network while the SERVICE allow-list is empty, and an
+address-space cap. Answers are serialized within their caps by `answers`.
 """
 
 import ctypes
 import os
 import signal
 import sys
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import (
-    DefaultGraph,
-    NamedNode,
-    QueryBoolean,
-    QueryResultsFormat,
-    QuerySolutions,
-    RdfFormat,
-    Store,
-    parse,
-    parse_query_results,
-    serialize,
-)
+from pyoxigraph import DefaultGraph, NamedNode, Store
 
 from kg.errors import QueryError, StoreError
-from kg.server.negotiation import RDF, Kind, choose
+from kg.server import sandbox
+from kg.server.answers import Answer, AnswerTooLarge, Caps, serialize_result
+from kg.server.negotiation import RDF
 from kg.server.policy import check_services, prepare_update
 from kg.store import OxigraphStore, export
 from kg.vocab import PREFIXES
@@ -45,16 +34,17 @@ class QueryTask:
     named_graphs: tuple[str, ...]
     accept: str | None
     format_name: str | None
-    max_rows: int
+    caps: Caps
     base_iri: str
     allowed_services: tuple[str, ...]
 
 
 @dataclass(frozen=True)
-class Answer:
-    body: bytes
-    media_type: str
-    truncated: bool = False
+class Confinement:
+    """What a worker may do: open network connections or not, and how much memory it may map."""
+
+    network: bool
+    memory_bytes: int
 
 
 @dataclass(frozen=True)
@@ -110,14 +100,20 @@ def _store(generation: str | None) -> Store:
     return _handle[1]
 
 
-def start_worker() -> None:
+def start_worker(confinement: Confinement) -> None:
     """Runs first in each worker process. SIGTERM gets its default action (a Python handler would
     wait for the running Rust query to return), and on Linux the worker is killed when the server
-    dies, even by SIGKILL, rather than left running its query."""
+    dies, even by SIGKILL, rather than left running its query. Then the worker confines itself."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform == "linux":
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if not confinement.network:
+        try:
+            sandbox.deny_network()
+        except sandbox.SandboxUnavailable as error:
+            print(f"kg serve: worker {os.getpid()} keeps network access: {error}", file=sys.stderr)
+    sandbox.limit_memory(confinement.memory_bytes)
 
 
 def warm_up(_: object = None) -> None:
@@ -135,7 +131,9 @@ def run_query(task: QueryTask) -> Answer:
         result = _store(task.generation).query(
             task.query, base_iri=task.base_iri, prefixes=PREFIXES, **options
         )
-        return _serialize(result, task)
+        return serialize_result(result, task.accept, task.format_name, task.caps)
+    except MemoryError as error:  # past the worker's address-space cap (KG_WORKER_MEMORY)
+        raise AnswerTooLarge(f"the query needs more memory than a worker has: {error}") from None
     except SyntaxError as error:
         raise QueryError(f"invalid SPARQL query: {error}") from None
     except RuntimeError as error:  # evaluation errors surface while results stream
@@ -149,68 +147,6 @@ def _graph_name(iri: str) -> NamedNode:
         return NamedNode(iri)
     except ValueError:
         raise QueryError(f"invalid graph IRI in the request: {iri!r}") from None
-
-
-def _serialize(result, task: QueryTask) -> Answer:
-    if isinstance(result, QueryBoolean):
-        choice = choose(Kind.BOOLEAN, task.accept, task.format_name)
-        return Answer(result.serialize(format=choice.format), choice.media_type)
-    if isinstance(result, QuerySolutions):
-        choice = choose(Kind.SOLUTIONS, task.accept, task.format_name)
-        capped = _LineCap(task.max_rows + 1)  # TSV starts with a header line
-        _write_capped(lambda: result.serialize(capped, QueryResultsFormat.TSV))
-        body = capped.value()
-        if choice.format != QueryResultsFormat.TSV:
-            body = parse_query_results(body, QueryResultsFormat.TSV).serialize(format=choice.format)
-        return Answer(body, choice.media_type, capped.full)
-    choice = choose(Kind.GRAPH, task.accept, task.format_name)
-    capped = _LineCap(task.max_rows)
-    _write_capped(lambda: result.serialize(capped, RdfFormat.N_TRIPLES))
-    body = capped.value()
-    if choice.format != RdfFormat.N_TRIPLES:
-        triples = parse(body, RdfFormat.N_TRIPLES)
-        body = serialize(triples, format=choice.format, prefixes=PREFIXES)
-    return Answer(body, choice.media_type, capped.full)
-
-
-def _write_capped(write) -> None:
-    with suppress(_CapReached):
-        write()
-
-
-class _CapReached(Exception):
-    """Raised into pyoxigraph's serializer to stop evaluating rows nobody will receive."""
-
-
-class _LineCap:
-    """A binary sink that keeps the first `limit` lines, then stops the serializer writing it."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.lines = 0
-        self.full = False
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes) -> int:
-        if self.full:
-            raise _CapReached
-        count = data.count(b"\n")
-        if self.lines + count <= self.limit:
-            self.lines += count
-            self._parts.append(bytes(data))
-            return len(data)
-        end = -1
-        for _ in range(self.limit - self.lines):
-            end = data.index(b"\n", end + 1)
-        self._parts.append(bytes(data[: end + 1]))
-        self.lines, self.full = self.limit, True
-        raise _CapReached
-
-    def flush(self) -> None:
-        pass
-
-    def value(self) -> bytes:
-        return b"".join(self._parts)
 
 
 def run_export(task: ExportTask) -> None:

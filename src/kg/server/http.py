@@ -1,0 +1,87 @@
+"""The HTTP server of `kg serve`: uvicorn, with time and number limits on connections.
+
+uvicorn closes a kept-alive connection `keep_alive` seconds after its last answer, and answers 503
+(and closes the connection) to a request that arrives while `limit_concurrency` connections or
+requests are open. It has no limit on the time a client may take to send a request's headers, so
+`HeaderDeadlineProtocol` adds one: a connection that has not sent a complete request line and
+headers `header_timeout` seconds after it opened (or after the first byte of a later request on a
+kept-alive connection) is closed. The body's own deadline is the application's (`BodyDeadline`).
+"""
+
+import asyncio
+from typing import Any
+
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from kg.server.app import create_app
+from kg.settings import Settings
+
+#: Seconds the server waits for running requests when it is asked to stop.
+GRACEFUL_SHUTDOWN = 5
+
+
+class ServerConfig(uvicorn.Config):
+    """uvicorn's configuration, with the time a client has to send a request's headers."""
+
+    def __init__(self, app: Any, *, header_timeout: float, **options: Any) -> None:
+        super().__init__(app, http=HeaderDeadlineProtocol, **options)
+        self.header_timeout = header_timeout
+
+
+class HeaderDeadlineProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, closing connections whose request headers come too late."""
+
+    def __init__(self, config: ServerConfig, *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.header_timeout = config.header_timeout
+        self.header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._start_header_deadline()
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._start_header_deadline()  # kept from connection_made for the first request
+
+    def on_headers_complete(self) -> None:
+        self._cancel_header_deadline()
+        super().on_headers_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def _start_header_deadline(self) -> None:
+        if self.header_deadline is None:
+            self.header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+
+    def _cancel_header_deadline(self) -> None:
+        if self.header_deadline is not None:
+            self.header_deadline.cancel()
+            self.header_deadline = None
+
+    def _headers_late(self) -> None:
+        self.header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def build_server(settings: Settings) -> uvicorn.Server:
+    """The server of `create_app(settings)`, ready to `run()`."""
+    config = ServerConfig(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        header_timeout=settings.header_timeout,
+        timeout_keep_alive=settings.keep_alive,
+        # uvicorn answers 503 once open connections (this one included) or running requests
+        # reach its limit: one more than the connections served.
+        limit_concurrency=settings.max_connections + 1,
+        access_log=False,  # kg's own access log is structured (kg.server.access_log)
+        proxy_headers=False,  # bound to loopback by default: no proxy to trust
+        server_header=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )
+    return uvicorn.Server(config)
