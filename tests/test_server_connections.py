@@ -208,13 +208,30 @@ def test_a_request_over_the_connection_limit_gets_503_while_the_others_are_serve
 
 
 def test_a_406_answer_does_not_repeat_a_huge_accept_header(server_t):
-    accept = "text/" + "x" * 100_000
+    accept = "text/" + "x" * 50_000
     with client(server_t) as http:
         response = http.get("/sparql", params={"query": "SELECT * {}"}, headers={"Accept": accept})
     assert response.status_code == 406
     assert len(response.content) < 500
     assert response.text.startswith("cannot answer this solutions result as 'text/xxx")
     assert f"({len(accept)} characters)" in response.text
+
+
+def test_headers_over_the_limit_get_431_and_the_connection_closes(server_t):
+    with client(server_t) as http:
+        response = http.get("/health", headers={"Accept": "text/" + "x" * 100_000})
+        assert response.status_code == 431 and len(response.content) < 200
+        assert http.get("/health").status_code == 200  # a new connection is served
+
+
+def test_a_form_with_too_many_parameters_is_refused_before_it_is_parsed(server_t):
+    with client(server_t) as http:
+        response = http.post(
+            "/sparql",
+            content=b"query=ASK%7B%7D&" + b"a=&" * 300_000,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    assert response.status_code == 400 and "more than 1000 parameters" in response.text
 
 
 # --- the update token in a file ----------------------------------------------------------------

@@ -8,12 +8,12 @@ import time
 
 import psutil
 import pytest
-from pyoxigraph import QueryResultsFormat, parse_query_results
+from pyoxigraph import DefaultGraph, QueryResultsFormat, RdfFormat, parse, parse_query_results
 from served import client, copy_store, kg_server
 
 TIMEOUT = 8.0
 MAX_ANSWER_BYTES = 20_000_000
-RUNAWAY = "SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }} # {n}"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) {{ ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }} # {n}"
 
 
 def doubled(times: int, rows: int = 1) -> str:
@@ -106,6 +106,9 @@ def test_answers_over_the_byte_cap_are_refused_and_large_ones_stream(http, spool
     assert within.status_code == 200 and within.headers["x-cache"] == "miss"
     rows = list(parse_query_results(within.content, QueryResultsFormat.JSON))
     assert [len(row["b"].value) for row in rows] == [2**22] * 3
+    head = http.head("/sparql", params={"query": doubled(21, rows=2), "format": "tsv"})
+    assert head.status_code == 200 and int(head.headers["content-length"]) > 2**23
+    time.sleep(0.2)  # the file of an answer whose body nobody reads goes after the headers
     assert [p for p in spool_root.rglob("*") if p.is_file()] == []  # streamed files are gone
 
 
@@ -136,3 +139,23 @@ def test_runaway_queries_do_not_starve_light_ones(server, http):
         for thread in threads:
             thread.join(timeout=2 * TIMEOUT + 5)
     assert statuses == [200] * 25, json.dumps(statuses)
+
+
+def test_descriptions_in_quad_formats_and_terms_a_format_cannot_hold(http):
+    for path in ("/sparql", "/.well-known/void"):
+        for name, rdf_format in (("nquads", RdfFormat.N_QUADS), ("trig", RdfFormat.TRIG)):
+            response = http.get(path, params={"format": name})
+            assert response.status_code == 200, (path, name, response.text)
+            quads = list(parse(response.content, rdf_format))
+            assert quads and all(q.graph_name == DefaultGraph() for q in quads)
+    triple_term = 'CONSTRUCT { <http://a> <http://b> <<( <http://a> <http://b> "c" )>> } {}'
+    refused = post(http, triple_term, format="jsonld")
+    assert refused.status_code == 406 and "JSON-LD" in refused.text
+
+
+def test_the_cache_keeps_a_digest_of_a_request_not_its_text(server, http):
+    """A megabyte-long query, asked in many spellings, adds only its answer to the cache."""
+    before = psutil.Process(server.pid).memory_info().rss
+    for n in range(60):
+        assert post(http, f"ASK {{}} # {n} " + "a" * 900_000).status_code == 200
+    assert psutil.Process(server.pid).memory_info().rss - before < 30 * 1024**2

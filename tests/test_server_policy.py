@@ -55,6 +55,11 @@ def test_allowed_or_absent_services_pass(query):
         "PREFIX silent: <http://other.example/> SELECT * { SERVICE silent:x {} }",
         # An IRI's \\u escapes are decoded as the engine decodes them.
         "SELECT * { SERVICE <http://allowed.example/\\u0073parql/x> {} }",
+        # Tokens the lexer once ended early, so that a '#' or quote after them hid the clause.
+        "SELECT * { BIND(<http://x/#\\u0041> AS ?z) SERVICE <http://other.example/> { ?a ?b ?c } }",
+        "SELECT ?z { BIND(dcterms:a\u00b7\\'x AS ?z) SERVICE <http://other.example/> { ?x ?b ?c } } # '",
+        "SELECT ?z { BIND(<http://x/\\u0041'''> AS ?z) SERVICE <http://other.example/> {} } # '''",
+        "SELECT * { ?a\u0301 ?b ?c # '\n SERVICE <http://other.example/> {} }",
         # A name character the checker does not read ends the endpoint unreadably: refused.
         "PREFIX a: <http://allowed.example/> SELECT * { SERVICE a:sparql\u00b2x {} }",
         "PREFIX : <http://other.example/> SELECT * { SERVICE :sparql { ?s ?p ?o } }",
@@ -209,3 +214,22 @@ def test_negotiation(kind, accept, format_name, expected):
 def test_negotiation_refusals(kind, accept, format_name):
     with pytest.raises(NotAcceptable):
         choose(kind, accept, format_name)
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "LOAD <http://other.example/data>",
+        "load silent <http://other.example/data> INTO GRAPH <urn:g>",
+        # rdflib runs this comment past the carriage return; the engine ends it there.
+        'INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> "c" } } #x\r; LOAD <http://other.example/x> INTO GRAPH <urn:g2>',
+        'INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:b> "\u00e9" } } ; LOAD<http://other.example/x>',
+    ],
+)
+def test_load_is_refused_however_it_is_spelled(update):
+    with pytest.raises(Forbidden, match="LOAD"):
+        prepare(update)
+
+
+def test_the_word_load_elsewhere_is_no_load():
+    prepare('INSERT DATA { GRAPH <urn:g> { <urn:a> <urn:workload> "download <x>" } }')

@@ -35,6 +35,11 @@ BEFORE = [
     "BIND(1 AS ?z)",
     "FILTER(true)",
     "FILTER(?c<1)",
+    # Tokens a lexer may end early, with a quote or '#' after them.
+    "BIND(<http://x/#\\u0041> AS ?z)",
+    "BIND(dcterms:a\u00b7\\'x AS ?z)",
+    "BIND(<http://x/\\u0041'''> AS ?z)",
+    "?a\u0301 ?b ?c #'\n",
     "?a ?b ?c FILTER(?c<1&&?c>0)",
     "?a ?b '''it''''",
     '?a ?b """a""""',
@@ -94,7 +99,8 @@ def spelling(rng: random.Random) -> tuple[str, str]:
     verb, context = rng.choice(CONTEXTS)
     if rng.random() < 0.2:  # a comment or string mentioning SERVICE first
         prologue = rng.choice(["# SERVICE <{root}> {}\n", ""]) + prologue
-    return verb, prologue + context.format(body=before + glue + clause)
+    ending = rng.choice(["", "", " # '", " # '''", ' # "'])  # closes what a lexer opened early
+    return verb, prologue + context.format(body=before + glue + clause) + ending
 
 
 def _live_in_engine(verb: str, text: str, oracle: Canary, store: Store) -> bool:

@@ -24,8 +24,8 @@ from pyoxigraph import (
     serialize,
 )
 
-from kg.errors import QueryError
-from kg.server.negotiation import Kind, choose
+from kg.errors import QueryError, StoreError
+from kg.server.negotiation import Kind, NotAcceptable, choose
 from kg.vocab import PREFIXES
 
 #: The longest line pyoxigraph's TSV and N-Triples parsers read (their buffer limit).
@@ -90,6 +90,9 @@ def serialize_result(result, accept: str | None, format_name: str | None, caps: 
         if rows.longest_line > CONVERTIBLE_LINE:
             raise MemoryError(f"a line of {rows.longest_line} bytes")
         final.fill(convert)
+    except OSError as error:  # a value the format cannot hold (JSON-LD and RDF 1.2 terms)
+        message = f"this answer cannot be written as {choice.media_type}: {error}"
+        raise NotAcceptable(message) from None
     except MemoryError as error:  # pyoxigraph's parsers hold one row in a buffer of 16 MiB
         raise AnswerTooLarge(
             f"a row of this answer is too large to convert to {choice.media_type} ({error}, "
@@ -173,14 +176,17 @@ class _Sink:
                 "(KG_MAX_ANSWER_BYTES): add a LIMIT, select fewer or shorter values, or "
                 "download the dumps"
             )
-        if self._file is None and self.size > self.caps.inline_bytes:
-            self._file = open(self.path, "wb")  # noqa: SIM115 (closed by fill or discard)
-            self._file.writelines(self._parts)
-            self._parts = []
-        if self._file is not None:
-            self._file.write(data)
-        else:
-            self._parts.append(data)
+        try:
+            if self._file is None and self.size > self.caps.inline_bytes:
+                self._file = open(self.path, "wb")  # noqa: SIM115 (closed by fill or discard)
+                self._file.writelines(self._parts)
+                self._parts = []
+            if self._file is not None:
+                self._file.write(data)
+            else:
+                self._parts.append(data)
+        except OSError as error:  # not the serializer's: a StoreError is not taken for one
+            raise StoreError(f"the answer could not be written to disk: {error}") from None
 
     def reader(self) -> BinaryIO:
         """The bytes written, as a binary file object."""

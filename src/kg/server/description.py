@@ -17,12 +17,14 @@ ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
 #: Dump downloads: path suffix -> format name (see `negotiation.RDF`).
 DUMPS = {"nq": "nquads", "trig": "trig", "ttl": "turtle", "nt": "ntriples", "jsonld": "jsonld"}
-#: rdflib's plugin name for each RDF format the descriptions may be asked in.
+#: rdflib's plugin name for each RDF format the descriptions may be asked in. A description is
+#: one graph, which rdflib writes as N-Quads or TriG only from a dataset; but N-Triples is valid
+#: N-Quads and Turtle valid TriG (everything in the default graph).
 RDFLIB_FORMATS = {
     RDF_FORMATS["turtle"]: "turtle",
     RDF_FORMATS["ntriples"]: "nt",
-    RDF_FORMATS["nquads"]: "nquads",
-    RDF_FORMATS["trig"]: "trig",
+    RDF_FORMATS["nquads"]: "nt",
+    RDF_FORMATS["trig"]: "turtle",
     RDF_FORMATS["jsonld"]: "json-ld",
     RDF_FORMATS["rdfxml"]: "xml",
 }

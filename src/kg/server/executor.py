@@ -135,5 +135,6 @@ class Executor:
             pool.close(CLOSE_GRACE)
 
 
-async def _on(pool: ProcessPool, function: Callable[[T], T], argument) -> T:
+async def _on(pool: ProcessPool, function: Callable[..., T], argument) -> T:
+    """`function(argument)` on the next free worker of `pool`."""
     return await pool.run_on(await pool.acquire(), function, argument)

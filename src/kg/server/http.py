@@ -5,7 +5,9 @@ uvicorn closes a kept-alive connection `keep_alive` seconds after its last answe
 requests are open. It has no limit on the time a client may take to send a request's headers, so
 `HeaderDeadlineProtocol` adds one: a connection that has not sent a complete request line and
 headers `header_timeout` seconds after it opened (or after the first byte of a later request on a
-kept-alive connection) is closed. The body's own deadline is the application's (`BodyDeadline`).
+kept-alive connection) is closed, and one whose request line and headers pass `MAX_HEADER_BYTES`
+is answered 431 and closed (httptools sets no such limit: a 100 MiB header would be joined, slowly,
+on the event loop). The body's own deadline is the application's (`BodyDeadline`).
 """
 
 import asyncio
@@ -19,6 +21,13 @@ from kg.settings import Settings
 
 #: Seconds the server waits for running requests when it is asked to stop.
 GRACEFUL_SHUTDOWN = 5
+#: Bytes a request line and its headers may have together.
+MAX_HEADER_BYTES = 64 * 1024
+_HEADERS_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%s"
+)
 
 
 class ServerConfig(uvicorn.Config):
@@ -36,6 +45,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().__init__(config, *args, **kwargs)
         self.header_timeout = config.header_timeout
         self.header_deadline: asyncio.TimerHandle | None = None
+        self.header_bytes = 0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -45,8 +55,17 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._start_header_deadline()  # kept from connection_made for the first request
 
+    def data_received(self, data: bytes) -> None:
+        if self.header_deadline is not None:  # the headers are still coming
+            self.header_bytes += len(data)
+            if self.header_bytes > MAX_HEADER_BYTES:
+                self._refuse_headers()
+                return
+        super().data_received(data)
+
     def on_headers_complete(self) -> None:
         self._cancel_header_deadline()
+        self.header_bytes = 0
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -61,6 +80,13 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         if self.header_deadline is not None:
             self.header_deadline.cancel()
             self.header_deadline = None
+
+    def _refuse_headers(self) -> None:
+        self._cancel_header_deadline()
+        if not self.transport.is_closing():
+            message = f"request line and headers over {MAX_HEADER_BYTES} bytes\n".encode()
+            self.transport.write(_HEADERS_TOO_LARGE % (len(message), message))
+            self.transport.close()
 
     def _headers_late(self) -> None:
         self.header_deadline = None

@@ -17,7 +17,7 @@ from urllib.parse import urljoin
 from pyoxigraph import NamedNode
 
 from kg.errors import QueryError
-from kg.server.service_policy import Forbidden, check_services
+from kg.server.service_policy import Forbidden, check_no_load, check_services
 from kg.server.sparql_lexer import Kind, Lexeme, lex
 
 __all__ = ["Forbidden", "check_nesting", "check_services", "prepare_update"]
@@ -87,11 +87,15 @@ def prepare_update(
 
     if not lex(text):
         raise QueryError("the update is empty")
-    check_services(text, allowed_services, base_iri, prefixes)  # first: whatever rdflib reads
+    # First, on the text as the engine will read it: rdflib's reading differs in places.
+    check_services(text, allowed_services, base_iri, prefixes)
+    check_no_load(text)
     # rdflib forgets a PREFIX after the first operation of a request: give it all of them.
     declared = {**prefixes, **_declared_prefixes(lex(text), base_iri)}
+    # rdflib runs a comment past a carriage return, where the engine ends it: end it there too.
+    readable = text.replace("\r", "\n")
     try:
-        operations = translateUpdate(parseUpdate(text), base_iri, declared).algebra
+        operations = translateUpdate(parseUpdate(readable), base_iri, declared).algebra
     except ParseException as error:
         raise QueryError(f"invalid SPARQL update: {error}") from None
     except Exception as error:  # rdflib reports unknown prefixes and bad IRIs with bare Exceptions

@@ -14,6 +14,9 @@ from starlette.requests import ClientDisconnect, Request
 FORM = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
+#: Parameters a request may have (URL and form together count separately): a protocol request
+#: has a handful, and parsing a megabyte of empty ones would hold the event loop.
+MAX_PARAMETERS = 1000
 
 
 class Verb(Enum):
@@ -103,9 +106,13 @@ def _operation(params: list[tuple[str, str]], verb: Verb, text: str | None) -> O
 
 def _parse_params(encoded: str) -> list[tuple[str, str]]:
     try:
-        return parse_qsl(encoded, keep_blank_values=True, errors="strict")
+        return parse_qsl(
+            encoded, keep_blank_values=True, errors="strict", max_num_fields=MAX_PARAMETERS
+        )
     except UnicodeDecodeError as error:
         raise ProtocolError(400, f"a parameter is not UTF-8 once decoded: {error}") from None
+    except ValueError:  # more fields than MAX_PARAMETERS: refused before parsing any
+        raise ProtocolError(400, f"more than {MAX_PARAMETERS} parameters") from None
 
 
 def _values(params: list[tuple[str, str]], name: str) -> list[str]:

@@ -81,13 +81,17 @@ class Service:
 
     # --- queries ------------------------------------------------------------------------------
 
-    def query_key(self, operation: Operation, accept: str | None) -> tuple:
-        return (
-            operation.text,
-            operation.default_graphs,
-            operation.named_graphs,
-            operation.format_name,
-            accept,
+    def query_key(self, operation: Operation, accept: str | None) -> bytes:
+        """A digest of what makes an answer: kept in the cache instead of the request itself,
+        whose text and headers may be a megabyte each."""
+        return _digest(
+            (
+                operation.text,
+                operation.default_graphs,
+                operation.named_graphs,
+                operation.format_name,
+                accept,
+            )
         )
 
     def lookup(self, operation: Operation, accept: str | None) -> tuple[str, Served | None]:
@@ -101,7 +105,7 @@ class Service:
     async def query(self, operation: Operation, accept: str | None) -> Served:
         """Runs `operation` in a worker and keeps its answer for the next identical request."""
         check_nesting(operation.text)
-        crash_key = (operation.text, operation.default_graphs, operation.named_graphs)
+        crash_key = _digest((operation.text, operation.default_graphs, operation.named_graphs))
         if crash_key in self._crashed:
             raise QueryCrashed(f"{self._crashed[crash_key]} (not run again)")
         generation = self.generation()
@@ -129,13 +133,16 @@ class Service:
         except QueryCrashed as crash:
             self._crashed[crash_key] = str(crash)
             raise
-        finally:  # a stopped or failed worker may leave partial files behind
-            keep = answer.file if answer is not None else None
-            for partial in self.spool.glob(f"{spool.name}.*"):
-                if str(partial) != keep:
-                    partial.unlink(missing_ok=True)
+        finally:
+            self._remove_partial_files(spool, keep=answer.file if answer is not None else None)
         self.cache.put(generation.version, key, answer)
         return Served(answer, etag(generation.version, key), cached=False)
+
+    def _remove_partial_files(self, spool: Path, keep: str | None) -> None:
+        """Removes what a stopped or failed worker left of an answer's files."""
+        for partial in self.spool.glob(f"{spool.name}.*"):
+            if str(partial) != keep:
+                partial.unlink(missing_ok=True)
 
     # --- updates ------------------------------------------------------------------------------
 
@@ -203,3 +210,7 @@ class Service:
             numbers = await self.executor.statistics(generation.directory)
             self._statistics = (generation.version, numbers)
         return self._statistics[1]
+
+
+def _digest(key: tuple) -> bytes:
+    return hashlib.blake2b(repr(key).encode(), digest_size=16).digest()

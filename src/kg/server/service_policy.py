@@ -7,7 +7,11 @@ are SERVICE clauses), so this check reads in the safe direction:
 
 - every case-insensitive occurrence of the letters `service` is a SERVICE keyword, except inside a
   comment, a string, an IRI, a variable name or the local part of a prefixed name, which no
-  parser reads as a keyword;
+  parser reads as a keyword. Where those are found by `sparql_lexer`, a token it ends where the
+  engine does not would hide what follows; so in a text that is not plain ASCII, or holds a
+  backslash or a long string (where the lexer is most likely to misjudge an end), only variable
+  names count as inert: they are told by the characters right before the word, whatever the
+  reading of the rest;
 - the endpoint after it (and an optional `SILENT`, glued or not) must be spelled exactly: an
   absolute `<IRI>` or a prefixed name, followed by a space, a comment or `{`; anything else that
   could start an endpoint is refused;
@@ -63,7 +67,7 @@ def check_services(
     # The keyword cannot be escaped, so a text without these letters has no SERVICE clause.
     if "service" not in text.lower():
         return
-    for endpoint in service_endpoints(text):
+    for endpoint in keyword_targets(text, "service"):
         for iri in _candidates(endpoint, text, prefixes):
             if iri not in allowed:
                 listed = ", ".join(allowed) if allowed else "none"
@@ -72,13 +76,51 @@ def check_services(
                 )
 
 
-def service_endpoints(text: str) -> Iterable[Endpoint]:
-    """The endpoint of every place in `text` that a SPARQL parser could read as SERVICE."""
-    lexemes = lex(text)
-    starts = [lexeme.position for lexeme in lexemes]
-    for match in re.finditer("service", text, re.IGNORECASE):
-        if not _is_inert(match.start(), lexemes, starts):
+def check_no_load(text: str) -> None:
+    """Forbidden if the text could hold a LOAD operation (read as SERVICE is, in the safe
+    direction: rdflib's reading of an update does not always match the engine's)."""
+    if "load" in text.lower() and any(True for _ in keyword_targets(text, "load")):
+        raise Forbidden("LOAD is not allowed on this endpoint: send the data in the update")
+
+
+def keyword_targets(text: str, keyword: str) -> Iterable[Endpoint]:
+    """The IRI (or variable) after every place in `text` that a SPARQL parser could read as
+    `keyword` (SERVICE, LOAD) followed by one."""
+    if _lexer_trusted(text):
+        lexemes = lex(text)
+        starts = [lexeme.position for lexeme in lexemes]
+
+        def inert(position: int) -> bool:
+            return _is_inert(position, lexemes, starts)
+
+    else:
+
+        def inert(position: int) -> bool:
+            return _in_variable_name(text, position)
+
+    for match in re.finditer(keyword, text, re.IGNORECASE):
+        if not inert(match.start()):
             yield from _endpoints_after(text, match.end())
+
+
+def _lexer_trusted(text: str) -> bool:
+    """Whether `sparql_lexer` may decide what is a string, comment or IRI in `text`."""
+    return text.isascii() and "\\" not in text and "'''" not in text and '"""' not in text
+
+
+def _in_variable_name(text: str, position: int) -> bool:
+    """Whether `position` continues a variable name (`?name`, `$name`): told by the characters
+    before it alone, so no reading of the text can make it the start of a keyword."""
+    start = position
+    while start > 0 and _is_name_character(text[start - 1]):
+        start -= 1
+    return start > 0 and text[start - 1] in "?$"
+
+
+def _is_name_character(character: str) -> bool:
+    return character.isalnum() or character in "_\u00b7\u203f\u2040" or (
+        "\u0300" <= character <= "\u036f"
+    )
 
 
 def _is_inert(position: int, lexemes, starts: list[int]) -> bool:

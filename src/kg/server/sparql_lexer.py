@@ -3,7 +3,8 @@
 The rules must see exactly the keywords the query engine sees, so strings, IRIs and comments are
 matched by the grammar's own productions. (Pygments' SPARQL lexer was used first: its long-string
 rule runs past the closing quotes, which hid a SERVICE clause behind any \"\"\"...\"\"\" literal.)
-Names outside ASCII are matched loosely; they only ever form prefixes, locals and variables.
+Names outside ASCII are matched loosely; they only ever form prefixes, locals and variables (the
+SERVICE rule does not rely on this lexer for texts outside ASCII: see `service_policy`).
 """
 
 import re
@@ -20,17 +21,22 @@ class Kind(Enum):
     PUNCT = "punct"  # braces, dots, operators, anything else
 
 
-_LOCAL_CHAR = r"(?:[\w\-:%]|\\[_~.\-!$&'()*+,;=/?#@%])"
-_PREFIX = r"(?:[^\W\d_](?:[\w.\-]*[\w\-])?)?"
-_LOCAL = rf"(?:{_LOCAL_CHAR}(?:(?:{_LOCAL_CHAR}|\.)*{_LOCAL_CHAR})?)?"
+#: Characters the grammar allows inside names besides letters and digits (PN_CHARS).
+_NAME_EXTRA = "\u00b7\u0300-\u036f\u203f\u2040"
+_ESCAPE = r"\\[_~.\-!$&'()*+,;=/?#@%]"
+_LOCAL_CHAR = rf"(?:[\w\-:{_NAME_EXTRA}]|%[0-9A-Fa-f]{{2}}|{_ESCAPE})"
+_LOCAL_START = rf"(?:[\w:]|%[0-9A-Fa-f]{{2}}|{_ESCAPE})"
+_PREFIX = rf"(?:[^\W\d_](?:[\w.\-{_NAME_EXTRA}]*[\w\-{_NAME_EXTRA}])?)?"
+_LOCAL = rf"(?:{_LOCAL_START}(?:(?:{_LOCAL_CHAR}|\.)*{_LOCAL_CHAR})?)?"
+_UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
 _TERMINALS = [
-    (None, r"\s+|#[^\n\r]*"),
-    (Kind.IRI, r"<[^<>\"{}|^`\\\x00-\x20]*>"),
+    (None, r"[ \t\r\n]+|#[^\n\r]*"),
+    (Kind.IRI, rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>"),
     (Kind.STRING, r"'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''"),
     (Kind.STRING, r'"""(?:(?:"|"")?(?:[^"\\]|\\.))*"""'),
     (Kind.STRING, r"'(?:[^'\\\n\r]|\\.)*'"),
     (Kind.STRING, r'"(?:[^"\\\n\r]|\\.)*"'),
-    (Kind.VAR, r"[?$]\w+"),
+    (Kind.VAR, rf"[?$][\w{_NAME_EXTRA}]+"),
     (Kind.PNAME, rf"{_PREFIX}:{_LOCAL}"),
     (Kind.WORD, r"[^\W\d]\w*"),
     (Kind.PUNCT, r"\^\^|&&|\|\||!=|<=|>=|."),

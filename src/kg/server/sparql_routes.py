@@ -3,10 +3,12 @@
 import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
 
 from kg.server.cache import matches
 from kg.server.description import RDFLIB_FORMATS, service_description
@@ -89,7 +91,11 @@ def answer_response(served: Served, max_rows: int) -> Response:
     if served.answer.file is not None:
         headers["Content-Length"] = str(served.answer.size)
         return StreamingResponse(
-            _stream(served.answer.file), headers=headers, media_type=served.answer.media_type
+            _stream(served.answer.file),
+            headers=headers,
+            media_type=served.answer.media_type,
+            # A HEAD request never reads the body: the file goes once the headers are sent.
+            background=BackgroundTask(Path(served.answer.file).unlink, missing_ok=True),
         )
     return Response(served.answer.body, headers=headers, media_type=served.answer.media_type)
 
