@@ -10,6 +10,8 @@ process that takes a query when every general worker is busy, for at most `EXPRE
 query still running then is stopped there and waits for a general worker (within its own time
 limit); so runaway queries can fill the general workers, but a light query always finds the
 express lane within about `EXPRESS_SECONDS` (the replaced express worker restarts meanwhile).
+Queries whose shape has run past the budget before (`shapes_seen`) skip the express lane: under a
+mixed load they would otherwise keep it stopping and restarting.
 
 Updates go to a pool of one process: writes to the store are serialized anyway (one writer holds
 its lock), and stopping a runaway update abandons its private generation, leaving the store as it
@@ -18,6 +20,7 @@ was.
 
 import asyncio
 import signal
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
@@ -25,6 +28,7 @@ from typing import TypeVar
 from kg.errors import KgError, QueryError
 from kg.server import worker
 from kg.server.pool import ProcessPool, WorkerDied
+from kg.server.shapes_seen import SlowShapes, shape_of
 
 T = TypeVar("T")
 #: Seconds running tasks get to finish when the server stops.
@@ -61,6 +65,7 @@ class Executor:
         self._queries = ProcessPool(workers, start, worker.warm_up)
         self._express = ProcessPool(1, start, worker.warm_up)
         self._writes = ProcessPool(1, start, worker.warm_up)
+        self._slow = SlowShapes()
 
     async def start(self) -> None:
         """Starts every worker process and waits until each has imported what it needs, so that
@@ -69,17 +74,25 @@ class Executor:
             await pool.start()
 
     async def query(self, task: worker.QueryTask) -> worker.Answer:
-        return await self._guard(self._query(task), self.timeout)
+        return await self._guard(self._query(task, shape_of(task.query)), self.timeout)
 
-    async def _query(self, task: worker.QueryTask) -> worker.Answer:
-        pool, chosen = await self._either_lane()
+    async def _query(self, task: worker.QueryTask, shape: str | None) -> worker.Answer:
+        if self._slow.is_slow(shape):
+            pool, chosen = self._queries, await self._queries.acquire()
+        else:
+            pool, chosen = await self._either_lane()
         if pool is self._express:
             try:
                 async with asyncio.timeout(EXPRESS_SECONDS):
                     return await pool.run_on(chosen, worker.run_query, task)
             except TimeoutError:  # a heavy query: its worker was stopped; wait for a general one
+                self._slow.ran(shape, slow=True)
                 chosen = await self._queries.acquire()
-        return await self._queries.run_on(chosen, worker.run_query, task)
+        started = time.monotonic()
+        try:
+            return await self._queries.run_on(chosen, worker.run_query, task)
+        finally:  # stopped at the time limit too: a runaway's shape is a slow one
+            self._slow.ran(shape, slow=time.monotonic() - started > EXPRESS_SECONDS)
 
     async def _either_lane(self):
         """A general worker if one is idle, else the express one if idle, else whichever frees
