@@ -5,7 +5,9 @@ Server T has short time limits (keep-alive, headers, body) and takes its update 
 file; server L serves at most two connections at once. Sockets are driven by hand where a client
 library would hide what is measured (when the server closes a connection)."""
 
+import contextlib
 import json
+import os
 import select
 import socket
 import subprocess
@@ -163,14 +165,16 @@ def test_a_body_sent_too_slowly_gets_408_and_the_connection_closes(server_t):
         while closed_after is None and time.monotonic() - started < BODY_TIMEOUT + 5:
             try:
                 sock.sendall(b" ")
-            except (BrokenPipeError, ConnectionResetError):
-                break
-            readable, _, _ = select.select([sock], [], [], 0.3)
-            if readable:
-                chunk = sock.recv(65536)
-                received += chunk
-                if not chunk:
-                    closed_after = time.monotonic() - started
+                readable, _, _ = select.select([sock], [], [], 0.3)
+                if readable:
+                    chunk = sock.recv(65536)
+                    received += chunk
+                    if not chunk:
+                        closed_after = time.monotonic() - started
+            except (BrokenPipeError, ConnectionResetError):  # closed: seen when writing first
+                closed_after = time.monotonic() - started
+                with contextlib.suppress(OSError):
+                    received += sock.recv(65536)
     assert received, "no answer: the server still waits for the body"
     status, headers, body = parse_answer(received)
     assert status == 408 and headers["connection"] == "close"
@@ -224,6 +228,23 @@ def test_headers_over_the_limit_get_431_and_the_connection_closes(server_t):
         assert http.get("/health").status_code == 200  # a new connection is served
 
 
+def test_a_body_read_with_its_headers_does_not_count_as_headers(server_t):
+    """Headers and a 200 KB body in one write: the body is no header (no 431)."""
+    query = b"ASK {} #" + b"a" * 200_000
+    head = (
+        b"POST /sparql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/sparql-query\r\n"
+        b"Accept: application/sparql-results+json\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(query)
+    )
+    with socket.create_connection(("127.0.0.1", server_t.port), timeout=10) as connection:
+        connection.sendall(head + query)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status, _, body = answer.partition(b"\r\n\r\n")
+    assert status.startswith(b"HTTP/1.1 200") and json.loads(body)["boolean"] is True
+
+
 def test_a_form_with_too_many_parameters_is_refused_before_it_is_parsed(server_t):
     with client(server_t) as http:
         response = http.post(
@@ -266,7 +287,9 @@ def test_the_token_is_not_in_any_server_process_command_line(server_t, token_fil
     assert not [line for line in command_lines if any(TOKEN in arg for arg in line)]
 
 
-@pytest.mark.parametrize("problem", ["missing", "empty", "short", "directory", "and a token"])
+@pytest.mark.parametrize(
+    "problem", ["missing", "empty", "short", "directory", "fifo", "device", "and a token"]
+)
 def test_an_unusable_token_file_is_a_usage_error_naming_it(tmp_path, problem):
     path = tmp_path / "token"
     if problem == "empty":
@@ -275,6 +298,10 @@ def test_an_unusable_token_file_is_a_usage_error_naming_it(tmp_path, problem):
         path.write_text("short\n", encoding="utf-8")
     elif problem == "directory":
         path.mkdir()
+    elif problem == "fifo":  # reading it would wait for a writer for ever
+        os.mkfifo(path)
+    elif problem == "device":  # reading it would never end
+        path.symlink_to("/dev/zero")
     elif problem == "and a token":
         path.write_text(TOKEN, encoding="utf-8")
     options = ["--update-token-file", str(path)]

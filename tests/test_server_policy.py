@@ -60,6 +60,11 @@ def test_allowed_or_absent_services_pass(query):
         "SELECT ?z { BIND(dcterms:a\u00b7\\'x AS ?z) SERVICE <http://other.example/> { ?x ?b ?c } } # '",
         "SELECT ?z { BIND(<http://x/\\u0041'''> AS ?z) SERVICE <http://other.example/> {} } # '''",
         "SELECT * { ?a\u0301 ?b ?c # '\n SERVICE <http://other.example/> {} }",
+        # An IRI to the lexer, the less-than operator to the engine.
+        "PREFIX : <http://other.example/> SELECT * WHERE { FILTER(1<2)SERVICE:e#>\n{ ?s ?p ?o } }",
+        # Names with characters of the grammar's PN_CHARS that a regular expression may miss.
+        "PREFIX p\u0301x: <http://other.example/> SELECT * { SERVICE p\u0301x:e { ?s ?p ?o } }",
+        "PREFIX p\u203fx: <http://other.example/> SELECT * { SERVICE p\u203fx:e { ?s ?p ?o } }",
         # A name character the checker does not read ends the endpoint unreadably: refused.
         "PREFIX a: <http://allowed.example/> SELECT * { SERVICE a:sparql\u00b2x {} }",
         "PREFIX : <http://other.example/> SELECT * { SERVICE :sparql { ?s ?p ?o } }",

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from kg.errors import QueryError
+from kg.server.executor import Executor
 from kg.server.pool import INLINE_ANSWER, ProcessPool, WorkerDied
 
 
@@ -140,5 +141,37 @@ def test_a_dead_worker_says_how_it_ended():
 def test_tasks_run_with_a_stack_deeper_than_the_main_thread():
     async def scenario(pool):
         assert await pool.run(deep_query, 20_000, 60) == []
+
+    with_pool(1, scenario)
+
+
+def test_a_request_cancelled_while_waiting_for_either_lane_gives_its_worker_back():
+    """The general worker frees in the same moment as the request is cancelled: the worker
+    its wait acquired must go back to the idle ones, or the pool shrinks for good."""
+
+    async def scenario():
+        executor = Executor.__new__(Executor)  # the lanes alone: no processes needed
+        executor._queries, executor._express = ProcessPool(1, start, warm), ProcessPool(1, start, warm)
+        waiting = asyncio.ensure_future(executor._either_lane())
+        for _ in range(3):
+            await asyncio.sleep(0)  # now waiting on both lanes
+        executor._queries.release("general worker")
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert await asyncio.wait_for(executor._queries.acquire(), 1) == "general worker"
+
+    asyncio.run(scenario())
+
+
+def test_a_worker_killed_while_idle_is_not_blamed_on_the_next_task():
+    async def scenario(pool):
+        victim = await pool.run(pid, None, 10)
+        os.kill(victim, signal.SIGTERM)
+        time.sleep(0.5)
+        with pytest.raises(WorkerDied) as died:
+            await pool.run(echo, 1, 10)
+        assert died.value.before_task
+        assert await pool.run(echo, 2, 30) == 2
 
     with_pool(1, scenario)

@@ -20,7 +20,7 @@ SPELLINGS = 3000
 #: Share of spellings the engine must read as SERVICE calls, or the generator tests too little.
 MIN_LIVE_SHARE = 0.5
 
-SPACES = ["", " ", "\t", "\n", "  ", "#c\n", " # SERVICE <x> {\n ", "\r\n"]
+SPACES = ["", " ", "\t", "\n", "  ", "#c\n", " # SERVICE <x> {\n ", "\r\n", "#>\n"]
 BEFORE = [
     "",
     "?a ?b ?c .",
@@ -76,7 +76,7 @@ def _endpoint(rng: random.Random) -> tuple[str, str]:
         return "BASE <{root}> ", "<sparql>"
     if form == 3:
         return "", "<{root}sparql?x=1>"
-    prefix = rng.choice(["", "x", "silent", "service", "p1", "SERVICE", "Silent"])
+    prefix = rng.choice(["", "x", "silent", "service", "p1", "SERVICE", "Silent", "p\u0301x"])
     local = rng.choice(["sparql", "spar\\-ql", "sparql.x", "s%41", ""])
     spacing = rng.choice(SPACES)
     return f"PREFIX {prefix}:{spacing}<{{root}}> ", f"{prefix}:{local}"

@@ -13,6 +13,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BASE_IRI = "https://w3id.org/airm-kg/"
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 MIN_TOKEN_LENGTH = 12
+#: Bytes an update token file may have.
+TOKEN_FILE_BYTES = 4096
 
 
 class Settings(BaseSettings):
@@ -105,10 +107,14 @@ class Settings(BaseSettings):
 def read_token_file(path: Path) -> SecretStr:
     """The token a file holds, without its trailing newline; ValueError naming the file if it
     cannot be read or holds a guessable token."""
+    from kg.errors import InputError
+    from kg.inputs import read_input  # which reads settings' defaults: imported when used
+
     try:
-        token = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        # A regular file of a few bytes: a FIFO or /dev/zero named here must not hang or fill.
+        token = read_input(path, TOKEN_FILE_BYTES).decode("utf-8").rstrip("\r\n")
+    except (InputError, UnicodeDecodeError) as error:
+        reason = error.reason if isinstance(error, InputError) else "not UTF-8 text"
         raise ValueError(f"cannot read the update token file {path}: {reason}") from None
     if len(token) < MIN_TOKEN_LENGTH:
         held = "is empty" if not token else f"holds {len(token)} characters"

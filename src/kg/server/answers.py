@@ -192,7 +192,10 @@ class _Sink:
         """The bytes written, as a binary file object."""
         if self._file is None:
             return BytesIO(b"".join(self._parts))
-        return open(self.path, "rb")  # noqa: SIM115 (the caller closes it)
+        try:
+            return open(self.path, "rb")  # noqa: SIM115 (the caller closes it)
+        except OSError as error:  # not the serializer's: a StoreError is not taken for one
+            raise StoreError(f"the answer could not be read back from disk: {error}") from None
 
     def answer(self, media_type: str, truncated: bool | None = None) -> Answer:
         full = self.full if truncated is None else truncated

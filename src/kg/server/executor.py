@@ -89,10 +89,15 @@ class Executor:
                 self._slow.ran(shape, slow=True)
                 chosen = await self._queries.acquire()
         started = time.monotonic()
+        answered = False
         try:
-            return await self._queries.run_on(chosen, worker.run_query, task)
+            answer = await self._queries.run_on(chosen, worker.run_query, task)
+            answered = True
+            return answer
         finally:  # stopped at the time limit too: a runaway's shape is a slow one
-            self._slow.ran(shape, slow=time.monotonic() - started > EXPRESS_SECONDS)
+            slow = time.monotonic() - started > EXPRESS_SECONDS
+            if slow or answered:  # an error or a cancel says nothing about the shape's cost
+                self._slow.ran(shape, slow=slow or pool is self._express)
 
     async def _either_lane(self):
         """A general worker if one is idle, else the express one if idle, else whichever frees
@@ -105,14 +110,17 @@ class Executor:
             asyncio.ensure_future(self._express.acquire()): self._express,
         }
         try:
-            done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiting in waits:
-                waiting.cancel()
-        first, *others = sorted(done, key=lambda w: waits[w] is self._express)
-        for other in others:  # both freed at once: keep the general one, give the other back
-            waits[other].release(other.result())
-        return waits[first], first.result()
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled: a worker acquired meanwhile must not be lost
+            _give_back(waits, keep=None)
+            raise
+        # The general worker first, when both freed at once; the other goes back.
+        acquired = sorted(
+            (w for w in waits if w.done() and not w.cancelled()),
+            key=lambda w: waits[w] is self._express,
+        )
+        _give_back(waits, keep=acquired[0])
+        return waits[acquired[0]], acquired[0].result()
 
     async def export(self, task: worker.ExportTask) -> None:
         work = _on(self._queries, worker.run_export, task)
@@ -135,7 +143,7 @@ class Executor:
                 f"stopped after the time limit of {timeout:g} s; narrow the query or add a LIMIT"
             ) from None
         except WorkerDied as error:
-            if error.signal is signal.SIGKILL:
+            if error.signal is signal.SIGKILL or error.before_task:
                 raise WorkerLost(f"{error} (killed from outside); try again") from None
             raise QueryCrashed(
                 f"the query engine crashed running this request ({error}): it needed more stack "
@@ -151,3 +159,14 @@ class Executor:
 async def _on(pool: ProcessPool, function: Callable[..., T], argument) -> T:
     """`function(argument)` on the next free worker of `pool`."""
     return await pool.run_on(await pool.acquire(), function, argument)
+
+
+def _give_back(waits: dict, keep) -> None:
+    """Stops the waits for a worker but `keep`, and returns what the finished ones acquired."""
+    for waiting, pool in waits.items():
+        if waiting is keep:
+            continue
+        if waiting.done() and not waiting.cancelled():
+            pool.release(waiting.result())
+        else:
+            waiting.cancel()  # a get cancelled before it returns leaves the worker queued

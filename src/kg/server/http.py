@@ -46,6 +46,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         self.header_timeout = config.header_timeout
         self.header_deadline: asyncio.TimerHandle | None = None
         self.header_bytes = 0
+        self.header_tail = b""  # the last bytes read, where a header's end may have begun
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -57,15 +58,19 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def data_received(self, data: bytes) -> None:
         if self.header_deadline is not None:  # the headers are still coming
-            self.header_bytes += len(data)
+            # Count up to the blank line that ends them: body bytes in the same read are not.
+            window = self.header_tail + data
+            end = window.find(b"\r\n\r\n")
+            self.header_bytes += len(data) if end < 0 else max(0, end + 4 - len(self.header_tail))
             if self.header_bytes > MAX_HEADER_BYTES:
                 self._refuse_headers()
                 return
+            self.header_tail = window[-3:]
         super().data_received(data)
 
     def on_headers_complete(self) -> None:
         self._cancel_header_deadline()
-        self.header_bytes = 0
+        self.header_bytes, self.header_tail = 0, b""
         super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:

@@ -33,11 +33,14 @@ TASK_STACK_BYTES = 1024 * 1024 * 1024
 class WorkerDied(Exception):
     """The worker process ended without answering: killed, or crashed by what it ran."""
 
-    def __init__(self, pid: int | None, exitcode: int | None) -> None:
+    def __init__(self, pid: int | None, exitcode: int | None, before_task: bool = False) -> None:
         self.pid = pid
         self.exitcode = exitcode
+        #: The worker was gone before it got the task: the task cannot be what ended it.
+        self.before_task = before_task
         how = "ended" if exitcode is None else _describe_exit(exitcode)
-        super().__init__(f"worker process {pid} {how} without an answer")
+        when = "before it got its task" if before_task else "without an answer"
+        super().__init__(f"worker process {pid} {how} {when}")
 
     @property
     def signal(self) -> signal.Signals | None:
@@ -155,7 +158,11 @@ class ProcessPool:
         raise value
 
     async def _call(self, worker: _Worker, function: Callable, argument: Any) -> tuple:
-        worker.connection.send((function, argument))
+        try:
+            worker.connection.send((function, argument))
+        except OSError:  # it died while idle (killed from outside): not this task's doing
+            worker.process.join(1.0)
+            raise WorkerDied(worker.pid, worker.process.exitcode, before_task=True) from None
         loop = asyncio.get_running_loop()
         readable = loop.create_future()
         descriptor = worker.connection.fileno()

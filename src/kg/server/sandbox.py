@@ -3,9 +3,9 @@
 The query engine opens HTTP connections for SERVICE clauses. While the allow-list is empty no query
 needs one, so a seccomp filter makes every `socket()` call other than a Unix socket fail (EACCES):
 whatever the SERVICE check in `service_policy` misreads, the engine reaches nothing. seccomp needs
-Linux and libseccomp (Debian's libseccomp2); elsewhere `deny_network` raises `SandboxUnavailable`
-and `kg serve` refuses to start with an empty allow-list rather than run unconfined, unless
-`KG_SANDBOX=off` says the operator accepts that.
+Linux and libseccomp (Debian's libseccomp2); elsewhere `deny_network` raises `SandboxUnavailable`,
+and the worker says so on stderr and keeps its network access (the SERVICE check is then the only
+guard, as the README states).
 
 The address space of a worker is capped (RLIMIT_AS), so a query that builds huge values makes
 its own worker fail to allocate (the engine aborts) instead of pushing the machine to swap.
@@ -41,8 +41,12 @@ def deny_network() -> None:
 
 
 def limit_memory(max_bytes: int) -> None:
-    """Caps the address space of this process (virtual memory: mappings and stacks included)."""
-    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, max_bytes))
+    """Caps the address space of this process (virtual memory: mappings and stacks included),
+    within the hard limit it was started with."""
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        max_bytes = min(max_bytes, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (max_bytes, hard))
 
 
 def network_denied(pid: int) -> bool:

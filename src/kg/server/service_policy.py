@@ -6,8 +6,9 @@ losing (Oxigraph needs no word break around keywords: `SERVICESILENT<...>` and `
 are SERVICE clauses), so this check reads in the safe direction:
 
 - every case-insensitive occurrence of the letters `service` is a SERVICE keyword, except inside a
-  comment, a string, an IRI, a variable name or the local part of a prefixed name, which no
-  parser reads as a keyword. Where those are found by `sparql_lexer`, a token it ends where the
+  comment, a string, a variable name or the local part of a prefixed name, which no parser reads
+  as a keyword (not inside an IRI: its `<` may be the less-than operator, as in
+  `FILTER(1<2)SERVICE:e#>`). Where those are found by `sparql_lexer`, a token it ends where the
   engine does not would hide what follows; so in a text that is not plain ASCII, or holds a
   backslash or a long string (where the lexer is most likely to misjudge an end), only variable
   names count as inert: they are told by the characters right before the word, whatever the
@@ -30,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kg.errors import QueryError
-from kg.server.sparql_lexer import Kind, lex
+from kg.server.sparql_lexer import PNAME, Kind, lex
 
 
 class Forbidden(QueryError):
@@ -41,9 +42,9 @@ class Forbidden(QueryError):
 #: checker skips at least as much as the engine.
 _SKIP = re.compile(r"(?:\s|#[^\r\n]*)*")
 _SILENT = re.compile(r"silent", re.IGNORECASE)
-_PREFIX = r"(?:[^\W\d_](?:[\w.\-\u00b7]*[\w\-\u00b7])?)?"
-_LOCAL_CHAR = r"(?:[\w\-:\u00b7]|%[0-9A-Fa-f]{2}|\\[_~.\-!$&'()*+,;=/?#@%])"
-_PNAME = re.compile(rf"({_PREFIX}):((?:{_LOCAL_CHAR}(?:(?:{_LOCAL_CHAR}|\.)*{_LOCAL_CHAR})?)?)")
+_PNAME = re.compile(PNAME)
+#: Where a prefixed name may be, unread by `_PNAME`: a colon before the next space or delimiter.
+_NAME_LIKE = re.compile(r"[^\s{}()<>\"'#]*:")
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 #: What may follow an endpoint in a SERVICE clause: a space, a comment or the group's brace.
@@ -131,7 +132,7 @@ def _is_inert(position: int, lexemes, starts: list[int]) -> bool:
     lexeme = lexemes[index]
     if position >= lexeme.position + len(lexeme.text):
         return True  # between tokens: whitespace or a comment
-    if lexeme.kind in (Kind.STRING, Kind.IRI, Kind.VAR):
+    if lexeme.kind in (Kind.STRING, Kind.VAR):
         return True
     if lexeme.kind is Kind.PNAME:
         return position > lexeme.position + len(lexeme.prefix)  # in the local part
@@ -172,6 +173,8 @@ def _read_endpoint(text: str, position: int, strict: bool = True) -> Endpoint | 
     else:
         name = _PNAME.match(text, position)
         if name is None:
+            if strict and _NAME_LIKE.match(text, position):
+                raise _unreadable(text, position)  # a name this check cannot read: refused
             return None
         prefix, local = name.group(1), name.group(2).replace("\\", "")
         endpoint, position = Endpoint(prefix=prefix, local=local), name.end()

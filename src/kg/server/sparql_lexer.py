@@ -29,6 +29,8 @@ _LOCAL_START = rf"(?:[\w:]|%[0-9A-Fa-f]{{2}}|{_ESCAPE})"
 _PREFIX = rf"(?:[^\W\d_](?:[\w.\-{_NAME_EXTRA}]*[\w\-{_NAME_EXTRA}])?)?"
 _LOCAL = rf"(?:{_LOCAL_START}(?:(?:{_LOCAL_CHAR}|\.)*{_LOCAL_CHAR})?)?"
 _UCHAR = r"\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8}"
+#: A prefixed name, its prefix and local part as groups.
+PNAME = rf"({_PREFIX}):({_LOCAL})"
 _TERMINALS = [
     (None, r"[ \t\r\n]+|#[^\n\r]*"),
     (Kind.IRI, rf"<(?:[^<>\"{{}}|^`\\\x00-\x20]|{_UCHAR})*>"),
