@@ -175,3 +175,30 @@ def test_a_worker_killed_while_idle_is_not_blamed_on_the_next_task():
         assert await pool.run(echo, 2, 30) == 2
 
     with_pool(1, scenario)
+
+
+def start_unless_marked() -> None:
+    """Fails while the file named by KG_TEST_NO_START exists (a worker that cannot start)."""
+    marker = os.environ.get("KG_TEST_NO_START")
+    if marker and os.path.exists(marker):
+        raise SystemExit(3)
+
+
+def test_a_replacement_that_cannot_start_is_tried_again(tmp_path, monkeypatch):
+    marker = tmp_path / "no-start"
+    monkeypatch.setenv("KG_TEST_NO_START", str(marker))
+
+    async def main():
+        pool = ProcessPool(1, start_unless_marked, warm)
+        await pool.start()
+        try:
+            marker.touch()
+            with pytest.raises(WorkerDied):
+                await pool.run(die, None, 10)
+            await asyncio.sleep(1.0)  # the replacement fails to start, at least once
+            marker.unlink()
+            assert await pool.run(echo, "back", 30) == "back"
+        finally:
+            pool.close(1.0)
+
+    asyncio.run(main())

@@ -12,6 +12,8 @@ a limit, see `policy.check_nesting`). A worker that dies anyway reports how (`Wo
 """
 
 import asyncio
+import itertools
+import logging
 import multiprocessing
 import os
 import pickle
@@ -22,10 +24,14 @@ from contextlib import suppress
 from multiprocessing.connection import Connection
 from typing import Any
 
+logger = logging.getLogger("kg.server")
+
 #: Answers up to this many bytes are read on the event loop; larger ones in a thread.
 INLINE_ANSWER = 256 * 1024
 #: Seconds a replacement worker may take to start and import what tasks need.
 START_TIMEOUT = 60.0
+#: Seconds between tries to start a replacement worker, at most.
+RESTART_DELAY_MAX = 30.0
 #: Stack of the thread that runs tasks (address space reserved; pages are used as needed).
 TASK_STACK_BYTES = 1024 * 1024 * 1024
 
@@ -106,9 +112,10 @@ class _Worker:
         return self.process.pid
 
     def kill(self) -> None:
+        """Ends the process now; reaping it (`process.join`) is the caller's."""
         if self.process.is_alive():
-            os.kill(self.process.pid, signal.SIGKILL)
-        self.process.join()
+            with suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
 
 
 class ProcessPool:
@@ -186,9 +193,23 @@ class ProcessPool:
     def _replace(self, worker: _Worker) -> None:
         self._workers.discard(worker)
         worker.kill()
-        task = asyncio.get_running_loop().create_task(self._start_worker())
+        task = asyncio.get_running_loop().create_task(self._restart(worker))
         self._starting.add(task)
         task.add_done_callback(self._starting.discard)
+
+    async def _restart(self, dead: _Worker) -> None:
+        """Reaps a killed worker off the event loop (a large process takes a while to go), then
+        starts its replacement, again and again while starting fails (no memory, no file
+        handles): a pool that silently shrank would end answering nothing."""
+        await asyncio.to_thread(dead.process.join)
+        for attempt in itertools.count():
+            try:
+                await self._start_worker()
+                return
+            except Exception as error:  # whatever stopped it, the pool must get its worker back
+                delay = min(RESTART_DELAY_MAX, 0.5 * 2**attempt)
+                logger.error("a worker could not start (%r); next try in %g s", error, delay)
+                await asyncio.sleep(delay)
 
     async def _start_worker(self) -> None:
         worker = _Worker(self._context, self._initializer)
@@ -196,12 +217,12 @@ class ProcessPool:
         try:
             async with asyncio.timeout(START_TIMEOUT):
                 ok, value = await self._call(worker, self._warm_up, None)
+            if not ok:
+                raise value
         except BaseException:
             self._workers.discard(worker)
-            worker.kill()
+            worker.kill()  # reaped by multiprocessing when the next process starts
             raise
-        if not ok:
-            raise value
         self._idle.put_nowait(worker)
 
     def close(self, grace: float) -> None:
@@ -214,4 +235,5 @@ class ProcessPool:
         for worker in self._workers:
             worker.process.join(grace)
             worker.kill()
+            worker.process.join()
         self._workers.clear()

@@ -49,6 +49,11 @@ class Served:
     etag: str
     cached: bool
 
+    def discard(self) -> None:
+        """Removes the answer's file, for an answer that will not be sent."""
+        if self.answer.file is not None:
+            Path(self.answer.file).unlink(missing_ok=True)
+
 
 class Service:
     def __init__(self, settings: Settings, executor: Executor) -> None:

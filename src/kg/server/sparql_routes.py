@@ -4,7 +4,6 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
-from typing import TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import StreamingResponse
@@ -16,7 +15,6 @@ from kg.server.negotiation import Kind, choose
 from kg.server.protocol import UPDATE_TYPE, Operation, ProtocolError, Verb, read_operation
 from kg.server.service import Served, Service
 
-T = TypeVar("T")
 #: Seconds between two checks that the client of a running query is still there.
 DISCONNECT_POLL = 0.25
 #: Bytes read at a time from an answer's file while streaming it.
@@ -65,7 +63,7 @@ async def _query(request: Request, service: Service, operation: Operation) -> Re
     return answer_response(served, service.settings.max_rows)
 
 
-async def until_disconnected(request: Request, work: Awaitable[T]) -> T:
+async def until_disconnected(request: Request, work: Awaitable[Served]) -> Served:
     """Awaits `work`, cancelling it if the client goes away first: a cancelled query's worker
     process is stopped, so nobody pays for an answer nobody will read."""
     task = asyncio.ensure_future(work)
@@ -75,6 +73,8 @@ async def until_disconnected(request: Request, work: Awaitable[T]) -> T:
             return task.result()
         if await request.is_disconnected():
             task.cancel()
+            if task.done() and not task.cancelled() and task.exception() is None:
+                task.result().discard()  # answered just as the client left: nobody streams it
             raise ProtocolError(499, "the client closed the connection")
 
 
