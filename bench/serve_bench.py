@@ -240,6 +240,21 @@ def process_tree(pid: int) -> list[int]:
     return tree
 
 
+def stop_process_tree(process: subprocess.Popen) -> None:
+    """Stops a server by its PID (SIGTERM, SIGKILL after 15 s), then any child it left behind."""
+    children = [p for p in process_tree(process.pid) if p != process.pid]
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
+    for child in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -378,17 +393,7 @@ class Server:
         """Stops the server by its PID (SIGTERM, then SIGKILL), and any child it left behind."""
         if self.process is None:
             return
-        children = [p for p in process_tree(self.process.pid) if p != self.process.pid]
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=15)
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signal.SIGKILL)
+        stop_process_tree(self.process)
         RUNNING.pop(self.process.pid, None)
         self.process = None
 

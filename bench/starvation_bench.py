@@ -31,8 +31,6 @@ import os
 import platform
 import random
 import resource
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,6 +45,7 @@ from urllib.parse import quote
 import psutil
 import synth
 from pyoxigraph import DefaultGraph, RdfFormat, Triple, parse, serialize
+from serve_bench import free_port, stop_process_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "starvation.json"
@@ -91,12 +90,6 @@ def build_store(src: Path, work: Path, triples: int, seed: int, env: dict) -> di
         "load_s": round(time.perf_counter() - started, 1),
         "sample": stats.sample_mitigation,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 class Server:
@@ -145,18 +138,7 @@ class Server:
         return []
 
     def stop(self) -> None:
-        """SIGTERM by PID (SIGKILL after 15 s), then SIGKILL to any worker left behind."""
-        children = self.tree()[1:]
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        for child in children:
-            with suppress(psutil.Error):
-                child.kill()
+        stop_process_tree(self.process)
 
 
 def cpu_seconds(server: Server) -> tuple[float, float, float]:

@@ -21,16 +21,13 @@ was.
 import asyncio
 import signal
 import time
-from collections.abc import Callable
 from functools import partial
-from typing import TypeVar
 
 from kg.errors import KgError, QueryError
 from kg.server import worker
 from kg.server.pool import ProcessPool, WorkerDied
 from kg.server.shapes_seen import SlowShapes, shape_of
 
-T = TypeVar("T")
 #: Seconds running tasks get to finish when the server stops.
 CLOSE_GRACE = 2.0
 #: Seconds a query may run in the express lane before it moves to a general worker.
@@ -89,15 +86,15 @@ class Executor:
                 self._slow.ran(shape, slow=True)
                 chosen = await self._queries.acquire()
         started = time.monotonic()
-        answered = False
         try:
             answer = await self._queries.run_on(chosen, worker.run_query, task)
-            answered = True
-            return answer
-        finally:  # stopped at the time limit too: a runaway's shape is a slow one
-            slow = time.monotonic() - started > EXPRESS_SECONDS
-            if slow or answered:  # an error or a cancel says nothing about the shape's cost
-                self._slow.ran(shape, slow=slow or pool is self._express)
+        except BaseException:  # stopped at the time limit: a runaway's shape is a slow one
+            if time.monotonic() - started > EXPRESS_SECONDS:
+                self._slow.ran(shape, slow=True)
+            raise  # an early error or cancel says nothing about the shape's cost
+        slow = pool is self._express or time.monotonic() - started > EXPRESS_SECONDS
+        self._slow.ran(shape, slow=slow)
+        return answer
 
     async def _either_lane(self):
         """A general worker if one is idle, else the express one if idle, else whichever frees
@@ -123,15 +120,16 @@ class Executor:
         return waits[acquired[0]], acquired[0].result()
 
     async def export(self, task: worker.ExportTask) -> None:
-        work = _on(self._queries, worker.run_export, task)
+        work = self._queries.run(worker.run_export, task)
         await self._guard(work, self.whole_graph_timeout)
 
     async def statistics(self, generation: str | None) -> dict:
-        work = _on(self._queries, worker.dataset_statistics, generation)
+        work = self._queries.run(worker.dataset_statistics, generation)
         return await self._guard(work, self.whole_graph_timeout)
 
     async def update(self, task: worker.UpdateTask) -> None:
-        await self._guard(_on(self._writes, worker.run_update, task), self.whole_graph_timeout)
+        work = self._writes.run(worker.run_update, task)
+        await self._guard(work, self.whole_graph_timeout)
 
     async def _guard(self, work, timeout: float):
         """Runs `work` within `timeout` seconds from now, its failures in the server's terms."""
@@ -154,11 +152,6 @@ class Executor:
         """Lets running tasks finish for a moment, then stops what is left."""
         for pool in (self._queries, self._express, self._writes):
             pool.close(CLOSE_GRACE)
-
-
-async def _on(pool: ProcessPool, function: Callable[..., T], argument) -> T:
-    """`function(argument)` on the next free worker of `pool`."""
-    return await pool.run_on(await pool.acquire(), function, argument)
 
 
 def _give_back(waits: dict, keep) -> None:

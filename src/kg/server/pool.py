@@ -134,9 +134,11 @@ class ProcessPool:
         """Starts the workers and returns once each has imported what tasks need."""
         await asyncio.gather(*(self._start_worker() for _ in range(self._size)))
 
-    async def run(self, function: Callable[[Any], Any], argument: Any, timeout: float) -> Any:
-        """`function(argument)` in a worker; TimeoutError after `timeout` seconds counted from
-        now, waiting for a free worker included."""
+    async def run(
+        self, function: Callable[[Any], Any], argument: Any, timeout: float | None = None
+    ) -> Any:
+        """`function(argument)` in a worker; TimeoutError after `timeout` seconds (if given)
+        counted from now, waiting for a free worker included."""
         async with asyncio.timeout(timeout):
             worker = await self.acquire()
             return await self.run_on(worker, function, argument)
