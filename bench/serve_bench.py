@@ -769,19 +769,14 @@ def kg_serve_available() -> tuple[bool, str]:
 
 
 def build_kg_store(data: Path, directory: Path) -> float:
-    """The kg store layout (kg.store.OxigraphStore): one generation bulk-loaded with the named
-    graphs and their merged default graph, and `current` pointing at it."""
-    from pyoxigraph import RdfFormat, Store
+    """A kg store holding the dataset file (its named graphs and their merged default graph)."""
+    from pyoxigraph import RdfFormat
+
+    from kg.store import OxigraphStore
 
     shutil.rmtree(directory, ignore_errors=True)
-    generation = directory / "gen-000001"
-    generation.parent.mkdir(parents=True)
     start = time.perf_counter()
-    store = Store(str(generation))
-    store.bulk_load(path=str(data), format=RdfFormat.N_QUADS)
-    store.flush()
-    del store
-    (directory / "current").symlink_to(generation.name)
+    OxigraphStore(directory).bulk_load(data, RdfFormat.N_QUADS)
     return time.perf_counter() - start
 
 

@@ -6,6 +6,9 @@ links, not a data copy), writes the change into the copy with the bulk loader, a
 `current` link with one atomic rename. A failure or interruption at any point before the rename
 leaves the previous generation untouched and live; the next commit removes the abandoned copy.
 Readers never open a directory that a writer is changing.
+
+Readers name what they read by a `Snapshot` (the live generation and its data version): this
+module is the only one that knows how generations are laid out.
 """
 
 import fcntl
@@ -72,6 +75,33 @@ class Changeset:
 QueryResult = QuerySolutions | QueryBoolean | QueryTriples
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed state of the dataset: its data version (for ETags and caches) and what a
+    reader opens to read it, in this process or another one (a snapshot pickles)."""
+
+    version: str
+    directory: str | None  # None before anything was committed: an empty dataset
+
+    def open(self) -> Store:
+        """A read-only handle on this state; the process keeps one open, reopened when a
+        snapshot of another version is asked for."""
+        global _handle
+        if _handle is not None and _handle[0] == self:
+            return _handle[1]
+        _handle = None  # close the previous generation before opening the next
+        try:
+            store = Store.read_only(self.directory) if self.directory else Store()
+        except OSError as error:
+            raise StoreError(f"the store cannot be read now ({error}); try again") from None
+        _handle = (self, store)
+        return store
+
+
+EMPTY = Snapshot("empty", None)
+_handle: tuple[Snapshot, Store] | None = None
+
+
 class GraphStore(Protocol):
     """What loaders, the CLI and the API may ask of a store (a remote one can stand in)."""
 
@@ -92,26 +122,28 @@ class OxigraphStore:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        self._handle: tuple[Path, Store] | None = None
+        self._current = directory / CURRENT
 
     # --- reading ----------------------------------------------------------------------------
 
     @property
     def live_directory(self) -> Path | None:
-        link = self.directory / CURRENT
-        return link.resolve() if link.is_symlink() else None
+        return self._current.resolve() if self._current.is_symlink() else None
+
+    def snapshot(self) -> Snapshot:
+        """The live state; a server asks on every request, so this makes two system calls
+        (Path.resolve would make a dozen)."""
+        try:
+            name = os.readlink(self._current)
+            inode = os.stat(self._current).st_ino
+        except OSError:  # nothing committed yet
+            return EMPTY
+        # The inode tells a generation from one of the same name in a store made again.
+        return Snapshot(f"{name}.{inode:x}", str(self.directory / name))
 
     def reader(self) -> Store:
         """A read-only handle on the live generation, reopened when a commit switched it."""
-        live = self.live_directory
-        if live is None:
-            return Store()  # nothing committed yet: an empty dataset
-        if self._handle is None or self._handle[0] != live:
-            try:
-                self._handle = (live, Store.read_only(str(live)))
-            except OSError as error:
-                raise StoreError(f"{self.directory}: cannot open the store: {error}") from None
-        return self._handle[1]
+        return self.snapshot().open()
 
     def query(self, sparql: str, **options: object) -> QueryResult:
         """Runs a query; the default graph is the union of all loaded graphs (each fact once)."""
@@ -136,6 +168,12 @@ class OxigraphStore:
     def commit(self, changes: Changeset) -> None:
         if changes:
             self._write_generation(partial(_apply_changes, changes=changes))
+
+    def bulk_load(self, path: Path, rdf_format: RdfFormat) -> None:
+        """Commits a dataset file as it is, with the bulk loader (for benchmarks of large data:
+        the file must hold the default graph as the union of its named graphs, as
+        `kg export --format nquads` plus its merged graph would)."""
+        self._write_generation(lambda store: store.bulk_load(path=str(path), format=rdf_format))
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Applies a SPARQL update as one commit, then derives the default graph again from the

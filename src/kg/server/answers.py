@@ -45,6 +45,7 @@ class Answer:
     file: str | None = None
     size: int = 0
     truncated: bool = False
+    headers: tuple[tuple[str, str], ...] = ()  # what the response says besides the body
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,11 @@ from kg.server.negotiation import NotAcceptable
 from kg.server.policy import Forbidden
 from kg.server.protocol import ProtocolError
 from kg.server.service import Service
-from kg.server.worker import Confinement, GraphNotFound
+from kg.server.sparql_tasks import GraphNotFound
+from kg.server.worker import Confinement
 from kg.settings import Settings
+from kg.site import routes as site_routes
+from kg.site.routes import Site
 
 #: Exports, statistics and updates read or write whole graphs (an update derives the default
 #: graph again): they get this many times the query time limit.
@@ -59,6 +62,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         if executor is None:
             await running.start()
         app.state.service = Service(settings, running)
+        app.state.site = Site(settings.base_iri)
         try:
             yield
         finally:
@@ -76,6 +80,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
     )
     app.include_router(sparql_routes.router)
     app.include_router(data_routes.router)
+    app.include_router(site_routes.router())
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -88,6 +93,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.add_exception_handler(ProtocolError, _protocol_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(site_routes.NotFound, site_routes.not_found)
     for error_class in STATUSES:
         app.add_exception_handler(error_class, _kg_error)
     return app

@@ -8,7 +8,7 @@ from kg.server.description import DUMPS, RDFLIB_FORMATS, void_description
 from kg.server.negotiation import RDF, Choice, Kind, choose
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
-from kg.server.worker import Scope
+from kg.server.sparql_tasks import Scope
 
 
 async def graph_store_get(request: Request) -> Response:
@@ -69,7 +69,7 @@ async def health(request: Request) -> Response:
     return JSONResponse(
         {
             "status": "ok",
-            "data_version": service.generation().version,
+            "data_version": service.snapshot().version,
             "updates": service.updates_enabled,
         }
     )

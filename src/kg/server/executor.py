@@ -22,11 +22,13 @@ import asyncio
 import signal
 import time
 from functools import partial
+from typing import Any
 
 from kg.errors import KgError, QueryError
 from kg.server import worker
 from kg.server.pool import ProcessPool, WorkerDied
-from kg.server.shapes_seen import SlowShapes, shape_of
+from kg.server.shapes_seen import SlowShapes
+from kg.server.task import Lane, Task, run_task
 
 #: Seconds running tasks get to finish when the server stops.
 CLOSE_GRACE = 2.0
@@ -70,10 +72,15 @@ class Executor:
         for pool in (self._queries, self._express, self._writes):
             await pool.start()
 
-    async def query(self, task: worker.QueryTask) -> worker.Answer:
-        return await self._guard(self._query(task, shape_of(task.query)), self.timeout)
+    async def run(self, task: Task) -> Any:
+        """What `task.run()` returns, run in the pool its lane names and within its time limit;
+        failures in the server's terms (`_guard`)."""
+        if task.lane is Lane.READ:
+            return await self._guard(self._read(task, task.shape), self.timeout)
+        pool = self._writes if task.lane is Lane.WRITE else self._queries
+        return await self._guard(pool.run(run_task, task), self.whole_graph_timeout)
 
-    async def _query(self, task: worker.QueryTask, shape: str | None) -> worker.Answer:
+    async def _read(self, task: Task, shape: str | None) -> Any:
         if self._slow.is_slow(shape):
             pool, chosen = self._queries, await self._queries.acquire()
         else:
@@ -81,20 +88,20 @@ class Executor:
         if pool is self._express:
             try:
                 async with asyncio.timeout(EXPRESS_SECONDS):
-                    return await pool.run_on(chosen, worker.run_query, task)
-            except TimeoutError:  # a heavy query: its worker was stopped; wait for a general one
+                    return await pool.run_on(chosen, run_task, task)
+            except TimeoutError:  # a heavy task: its worker was stopped; wait for a general one
                 self._slow.ran(shape, slow=True)
                 chosen = await self._queries.acquire()
         started = time.monotonic()
         try:
-            answer = await self._queries.run_on(chosen, worker.run_query, task)
+            value = await self._queries.run_on(chosen, run_task, task)
         except BaseException:  # stopped at the time limit: a runaway's shape is a slow one
             if time.monotonic() - started > EXPRESS_SECONDS:
                 self._slow.ran(shape, slow=True)
             raise  # an early error or cancel says nothing about the shape's cost
         slow = pool is self._express or time.monotonic() - started > EXPRESS_SECONDS
         self._slow.ran(shape, slow=slow)
-        return answer
+        return value
 
     async def _either_lane(self):
         """A general worker if one is idle, else the express one if idle, else whichever frees
@@ -118,18 +125,6 @@ class Executor:
         )
         _give_back(waits, keep=acquired[0])
         return waits[acquired[0]], acquired[0].result()
-
-    async def export(self, task: worker.ExportTask) -> None:
-        work = self._queries.run(worker.run_export, task)
-        await self._guard(work, self.whole_graph_timeout)
-
-    async def statistics(self, generation: str | None) -> dict:
-        work = self._queries.run(worker.dataset_statistics, generation)
-        return await self._guard(work, self.whole_graph_timeout)
-
-    async def update(self, task: worker.UpdateTask) -> None:
-        work = self._writes.run(worker.run_update, task)
-        await self._guard(work, self.whole_graph_timeout)
 
     async def _guard(self, work, timeout: float):
         """Runs `work` within `timeout` seconds from now, its failures in the server's terms."""

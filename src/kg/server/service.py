@@ -1,19 +1,20 @@
-"""The endpoint's behaviour behind the routes: answer operations, guard writes, keep caches.
+"""The service behind the routes: run tasks on the live data, guard writes, keep caches.
 
-Nothing here touches the store directly: queries, exports and updates go to the executor's worker
-processes, each naming the generation it reads. The only store access in the server process is
-reading which generation is live (a symlink), which is the data version of ETags and caches.
+Nothing here reads the data itself: every read is a task (`task`) run by the executor's worker
+processes on the store snapshot it names. The server process only asks the store for its live
+snapshot, whose data version is part of every ETag and cache key.
 """
 
 import hashlib
 import hmac
-import os
 import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cachetools import LRUCache
 
@@ -23,9 +24,10 @@ from kg.server.executor import Executor, QueryCrashed
 from kg.server.negotiation import Choice, format_name
 from kg.server.policy import check_nesting
 from kg.server.protocol import Operation, ProtocolError
-from kg.server.worker import ExportTask, QueryTask, Scope, UpdateTask
+from kg.server.sparql_tasks import ExportTask, QueryTask, Scope, StatisticsTask, UpdateTask
+from kg.server.task import Task
 from kg.settings import Settings
-from kg.store import CURRENT, RETENTION
+from kg.store import RETENTION, OxigraphStore, Snapshot
 
 #: Where exports of the graph store and dumps are written, inside the store directory.
 EXPORTS = "exports"
@@ -33,14 +35,6 @@ EXPORTS = "exports"
 MIN_INLINE_BYTES = 256 * 1024
 #: Queries that crashed a worker, remembered so that a repeat is refused without running it.
 CRASHED_KEPT = 1024
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The live generation: its directory (None before any commit) and its data version."""
-
-    directory: str | None
-    version: str
 
 
 @dataclass(frozen=True)
@@ -59,8 +53,7 @@ class Service:
     def __init__(self, settings: Settings, executor: Executor) -> None:
         self.settings = settings
         self.executor = executor
-        self._root = settings.store.resolve()
-        self._current = self._root / CURRENT
+        self.store = OxigraphStore(settings.store.resolve())
         self.cache = AnswerCache(settings.cache_bytes)
         self._statistics: tuple[str, dict] | None = None
         self._crashed: LRUCache = LRUCache(CRASHED_KEPT)
@@ -74,15 +67,27 @@ class Service:
     def updates_enabled(self) -> bool:
         return self.settings.update_token is not None
 
-    def generation(self) -> Generation:
-        """Read on every request, so with two system calls (Path.resolve takes a dozen)."""
-        try:
-            name = os.readlink(self._current)
-            inode = os.stat(self._current).st_ino
-        except OSError:  # nothing committed yet
-            return Generation(None, "empty")
-        # The inode tells a generation from one of the same name in a store made again.
-        return Generation(str(self._root / name), f"{name}.{inode:x}")
+    def snapshot(self) -> Snapshot:
+        return self.store.snapshot()
+
+    async def run(self, task: Task) -> Any:
+        return await self.executor.run(task)
+
+    # --- cached answers ---------------------------------------------------------------------
+
+    def lookup(self, key: Hashable) -> tuple[str, "Served | None"]:
+        """The ETag of the answer named by `key` on the live data, and the answer if cached."""
+        version = self.snapshot().version
+        tag = etag(version, key)
+        cached = self.cache.get(version, key)
+        return tag, None if cached is None else Served(cached, tag, cached=True)
+
+    async def answer(self, key: Hashable, make: Callable[[Snapshot], Awaitable[Answer]]) -> Served:
+        """Makes the answer named by `key` from the live data and keeps it for the next time."""
+        snapshot = self.snapshot()
+        answer = await make(snapshot)
+        self.cache.put(snapshot.version, key, answer)
+        return Served(answer, etag(snapshot.version, key), cached=False)
 
     # --- queries ------------------------------------------------------------------------------
 
@@ -99,49 +104,42 @@ class Service:
             )
         )
 
-    def lookup(self, operation: Operation, accept: str | None) -> tuple[str, Served | None]:
-        """The ETag of the answer to `operation` on the live data, and the answer if cached."""
-        version = self.generation().version
-        key = self.query_key(operation, accept)
-        tag = etag(version, key)
-        cached = self.cache.get(version, key)
-        return tag, None if cached is None else Served(cached, tag, cached=True)
-
     async def query(self, operation: Operation, accept: str | None) -> Served:
         """Runs `operation` in a worker and keeps its answer for the next identical request."""
         check_nesting(operation.text)
         crash_key = _digest((operation.text, operation.default_graphs, operation.named_graphs))
         if crash_key in self._crashed:
             raise QueryCrashed(f"{self._crashed[crash_key]} (not run again)")
-        generation = self.generation()
-        key = self.query_key(operation, accept)
-        spool = self.spool / uuid.uuid4().hex
-        task = QueryTask(
-            generation=generation.directory,
-            query=operation.text,
-            default_graphs=operation.default_graphs,
-            named_graphs=operation.named_graphs,
-            accept=accept,
-            format_name=operation.format_name,
-            caps=Caps(
-                max_rows=self.settings.max_rows,
-                max_bytes=self.settings.max_answer_bytes,
-                inline_bytes=max(self.cache.max_entry, MIN_INLINE_BYTES),
-                spool=str(spool),
-            ),
-            base_iri=self.settings.base_iri,
-            allowed_services=tuple(self.settings.service_allowlist),
-        )
-        answer = None
-        try:
-            answer = await self.executor.query(task)
-        except QueryCrashed as crash:
-            self._crashed[crash_key] = str(crash)
-            raise
-        finally:
-            self._remove_partial_files(spool, keep=answer.file if answer is not None else None)
-        self.cache.put(generation.version, key, answer)
-        return Served(answer, etag(generation.version, key), cached=False)
+
+        async def make(snapshot: Snapshot) -> Answer:
+            spool = self.spool / uuid.uuid4().hex
+            task = QueryTask(
+                snapshot=snapshot,
+                query=operation.text,
+                default_graphs=operation.default_graphs,
+                named_graphs=operation.named_graphs,
+                accept=accept,
+                format_name=operation.format_name,
+                caps=Caps(
+                    max_rows=self.settings.max_rows,
+                    max_bytes=self.settings.max_answer_bytes,
+                    inline_bytes=max(self.cache.max_entry, MIN_INLINE_BYTES),
+                    spool=str(spool),
+                ),
+                base_iri=self.settings.base_iri,
+                allowed_services=tuple(self.settings.service_allowlist),
+            )
+            answer = None
+            try:
+                answer = await self.executor.run(task)
+            except QueryCrashed as crash:
+                self._crashed[crash_key] = str(crash)
+                raise
+            finally:
+                self._remove_partial_files(spool, keep=answer.file if answer else None)
+            return answer
+
+        return await self.answer(self.query_key(operation, accept), make)
 
     def _remove_partial_files(self, spool: Path, keep: str | None) -> None:
         """Removes what a stopped or failed worker left of an answer's files."""
@@ -168,7 +166,7 @@ class Service:
 
     async def update(self, operation: Operation) -> None:
         check_nesting(operation.text)
-        await self.executor.update(
+        await self.executor.run(
             UpdateTask(
                 store=str(self.settings.store),
                 update=operation.text,
@@ -182,19 +180,19 @@ class Service:
     # --- exports and statistics -----------------------------------------------------------------
 
     def export_tag(self, scope: Scope, choice: Choice) -> str:
-        return etag(self.generation().version, ("export", scope, format_name(choice)))
+        return etag(self.snapshot().version, ("export", scope, format_name(choice)))
 
     async def export(self, scope: Scope, choice: Choice) -> Path:
-        """A file holding a graph (or the dataset) of the live generation; made once per
-        generation, graph and format, then served from disk."""
-        generation = self.generation()
+        """A file holding a graph (or the dataset) of the live data; made once per data version,
+        graph and format, then served from disk."""
+        snapshot = self.snapshot()
         key = ("export", scope, format_name(choice))
         digest = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
-        target = self.settings.store / EXPORTS / generation.version / f"{digest}.export"
+        target = self.settings.store / EXPORTS / snapshot.version / f"{digest}.export"
         if not target.exists():
-            self._remove_stale_exports(generation.version)
-            await self.executor.export(
-                ExportTask(generation.directory, scope, format_name(choice), str(target))
+            self._remove_stale_exports(snapshot.version)
+            await self.executor.run(
+                ExportTask(snapshot, scope, format_name(choice), str(target))
             )
         return target
 
@@ -210,10 +208,10 @@ class Service:
                 shutil.rmtree(folder, ignore_errors=True)
 
     async def statistics(self) -> dict:
-        generation = self.generation()
-        if self._statistics is None or self._statistics[0] != generation.version:
-            numbers = await self.executor.statistics(generation.directory)
-            self._statistics = (generation.version, numbers)
+        snapshot = self.snapshot()
+        if self._statistics is None or self._statistics[0] != snapshot.version:
+            numbers = await self.executor.run(StatisticsTask(snapshot))
+            self._statistics = (snapshot.version, numbers)
         return self._statistics[1]
 
 

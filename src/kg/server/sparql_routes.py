@@ -54,7 +54,7 @@ async def update_post(request: Request) -> Response:
 
 async def _query(request: Request, service: Service, operation: Operation) -> Response:
     accept = request.headers.get("accept")
-    tag, served = service.lookup(operation, accept)
+    tag, served = service.lookup(service.query_key(operation, accept))
     revalidating = request.method in ("GET", "HEAD")
     if revalidating and matches(request.headers.get("if-none-match"), tag):
         return Response(status_code=304, headers={"ETag": tag})

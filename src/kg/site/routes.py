@@ -1,0 +1,269 @@
+"""The site's routes: the home page, the coverage map, the ontology, and every other path as the
+IRI it names (`paths`), in the view the client negotiated or its suffix names."""
+
+from importlib.resources import files
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
+
+from kg.server.answers import Answer
+from kg.server.cache import matches
+from kg.server.negotiation import RDF, Choice, NotAcceptable
+from kg.server.protocol import ProtocolError
+from kg.server.service import Served
+from kg.server.sparql_routes import service_of
+from kg.server.sparql_tasks import Scope
+from kg.site import kinds
+from kg.site.negotiation import alternates, choose_view, link_header, media_type
+from kg.site.paths import ONTOLOGY_PATH, SUFFIXES, Paths
+from kg.site.reads import CoverageTask, HomeTask, OntologyTask, ResourceTask
+from kg.site.render import Renderer
+from kg.site.resource_view import Resource, by_category, by_heading
+from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI, Iris
+
+HTML = "text/html; charset=utf-8"
+STATIC = files("kg.site") / "static"
+
+
+class Site:
+    """What the site's routes share: the URL space and the templates."""
+
+    def __init__(self, base_iri: str) -> None:
+        self.base_iri = base_iri
+        self.paths = Paths(base_iri)
+        self.renderer = Renderer(self.paths)
+        self.ontology_graph = Iris(base_iri).vocabulary_graph("kg").value
+
+
+def site_of(request: Request) -> Site:
+    return request.app.state.site
+
+
+class NotFound(Exception):
+    """Nothing in the graph at this path."""
+
+    def __init__(self, iri: str) -> None:
+        super().__init__(f"the graph has nothing about <{iri}>")
+        self.iri = iri
+
+
+async def _cached(request: Request, key: tuple, make) -> Response:
+    """The answer named by `key` on the live data: 304 when the client has it, from the cache
+    when it is there, else made by `make(snapshot)` (an `Answer`)."""
+    service = service_of(request)
+    tag, served = service.lookup(key)
+    if matches(request.headers.get("if-none-match"), tag):
+        return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})
+    if served is None:
+        served = await service.answer(key, make)
+    return _response(served)
+
+
+def _response(served: Served) -> Response:
+    headers = {
+        "ETag": served.etag,
+        "Vary": "Accept",
+        "Cache-Control": "no-cache",
+        "X-Cache": "hit" if served.cached else "miss",
+        **dict(served.answer.headers),
+    }
+    return Response(served.answer.body, headers=headers, media_type=served.answer.media_type)
+
+
+# --- resources -------------------------------------------------------------------------------
+
+
+async def resource(request: Request) -> Response:
+    site = site_of(request)
+    raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+    candidates = site.paths.candidates(raw_path)
+    try:
+        negotiated = choose_view(request.headers.get("accept"))
+        views = [(candidates[0][0], negotiated)] + candidates[1:]
+    except NotAcceptable:
+        if len(candidates) == 1:
+            raise
+        views = candidates[1:]  # the suffix says which view: the Accept header does not count
+    page = _page_number(request)
+    task_candidates = tuple((iri, None if view == "html" else view) for iri, view in views)
+
+    async def make(snapshot) -> Answer:
+        found = await service_of(request).run(ResourceTask(snapshot, task_candidates, page))
+        if found is None:
+            raise NotFound(views[0][0])
+        index, data = found
+        iri, view = views[index]
+        local = site.paths.local(iri) or raw_path
+        headers = [("Link", link_header(local))]
+        if index == 0:  # negotiated: the document served has its own URL
+            headers.append(("Content-Location", local + _suffix(view)))
+        if view == "html":
+            body = _resource_html(site, data, local, page)
+            return Answer(HTML, body, headers=tuple(headers))
+        return Answer(media_type(view), data, headers=tuple(headers))
+
+    return await _cached(request, ("resource", task_candidates, page), make)
+
+
+def _suffix(view: str) -> str:
+    return next(s for s, v in SUFFIXES.items() if v == view)
+
+
+def _page_number(request: Request) -> int:
+    given = request.query_params.get("page", "1")
+    if not given.isdigit() or not 1 <= int(given) <= 100_000:
+        raise ProtocolError(400, f"page must be a number from 1, not {given[:40]!r}")
+    return int(given)
+
+
+def _resource_html(site: Site, data, local: str, page: int) -> bytes:
+    r = Resource(data)
+    labels = {**r.description.labels, **data.extra.get("labels", {})}
+    context = {
+        "r": r,
+        "extra": data.extra,
+        "graphs": data.graphs,
+        "title": r.title,
+        "labels": labels,
+        "path": local,
+        "kind_label": r.kind_label(site.base_iri),
+        "alternates": alternates(local),
+        "breadcrumbs": _breadcrumbs(site, r, data, labels),
+        "navigator": NAVIGATOR_PAGE,
+    }
+    if data.kind == "document":
+        context["by_category"] = by_category(data.extra["mitigations"])
+        context["by_heading"] = by_heading(data.extra["mitigations"])
+    template = {
+        "mitigation": "mitigation.html",
+        "document": "document.html",
+        "concept": "concept.html",
+        "scheme": "scheme.html",
+        "author": "author.html",
+        "graph": "graph.html",
+    }.get(data.kind, "resource.html")
+    return site.renderer.page(template, **context)
+
+
+def _breadcrumbs(site: Site, r: Resource, data, labels: dict) -> list[tuple[str, str | None]]:
+    href = site.paths.href
+    trail: list[tuple[str, str | None]] = []
+    if data.kind == "mitigation":
+        for document in r.all("kg:sourceDocument")[:1]:
+            trail.append((labels.get(document.value, "Document"), href(document.value)))
+    elif data.kind in ("concept", "scheme"):
+        for scheme in r.all("skos:inScheme")[:1]:
+            trail.append((labels.get(scheme.value, "Scheme"), href(scheme.value)))
+        for document in r.all("kg:inDocument")[:1]:
+            trail.append((labels.get(document.value, "Document"), href(document.value)))
+        for broader in r.all("skos:broader")[:1]:
+            trail.append((labels.get(broader.value, "Broader"), href(broader.value)))
+    title = r.title if len(r.title) <= 60 else r.title[:59] + "…"
+    return [*trail, (title, None)]
+
+
+# --- home, coverage, ontology ---------------------------------------------------------------
+
+
+async def home(request: Request) -> Response:
+    site = site_of(request)
+
+    async def make(snapshot) -> Answer:
+        data = await service_of(request).run(HomeTask(snapshot, site.base_iri))
+        body = site.renderer.page("home.html", title="AI risk mitigations", **data)
+        return Answer(HTML, body)
+
+    return await _cached(request, ("home",), make)
+
+
+COVERAGE_TITLES = {
+    "stage": "lifecycle stage",
+    "actor": "actor",
+    "function": "NIST AI RMF function",
+}
+
+
+async def coverage(request: Request) -> Response:
+    site = site_of(request)
+    dimension = request.query_params.get("by", "stage")
+    if dimension not in kinds.DIMENSIONS:
+        names = ", ".join(kinds.DIMENSIONS)
+        raise ProtocolError(400, f"by must be one of {names}, not {dimension[:40]!r}")
+
+    async def make(snapshot) -> Answer:
+        data = await service_of(request).run(CoverageTask(snapshot, site.base_iri, dimension))
+        body = site.renderer.page(
+            "coverage.html",
+            title=f"Coverage: mitigation category × {COVERAGE_TITLES[dimension]}",
+            dimension=dimension,
+            dimensions=COVERAGE_TITLES,
+            breadcrumbs=[("Coverage", None)],
+            **data,
+        )
+        return Answer(HTML, body)
+
+    return await _cached(request, ("coverage", dimension), make)
+
+
+async def ontology(request: Request) -> Response:
+    site = site_of(request)
+    suffix = request.path_params.get("suffix")
+    if suffix is not None:
+        view = SUFFIXES.get(f".{suffix}")
+        if view is None:
+            raise NotFound(ONTOLOGY_IRI + "." + suffix)
+    else:
+        view = choose_view(request.headers.get("accept"))
+    links = {"Link": link_header(ONTOLOGY_PATH), "Vary": "Accept"}
+    if view != "html":  # the ontology's RDF is its whole graph, as loaded
+        service = service_of(request)
+        rdf_format = RDF[view]
+        choice = Choice(rdf_format, media_type(view))
+        scope = Scope(graph=site.ontology_graph)
+        tag = service.export_tag(scope, choice)
+        if matches(request.headers.get("if-none-match"), tag):
+            return Response(status_code=304, headers={"ETag": tag, **links})
+        target = await service.export(scope, choice)
+        headers = {"ETag": tag, "Cache-Control": "no-cache", **links}
+        return FileResponse(target, media_type=choice.media_type, headers=headers)
+
+    async def make(snapshot) -> Answer:
+        data = await service_of(request).run(OntologyTask(snapshot, site.base_iri))
+        body = site.renderer.page(
+            "ontology.html",
+            title="The kg ontology",
+            alternates=alternates(ONTOLOGY_PATH),
+            breadcrumbs=[("Ontology", None)],
+            ontology_iri=ONTOLOGY_IRI,
+            **data,
+        )
+        return Answer(HTML, body, headers=tuple(links.items()))
+
+    return await _cached(request, ("ontology",), make)
+
+
+async def not_found(request: Request, error: NotFound) -> Response:
+    """An HTML page for browsers, a line of text for others."""
+    try:
+        wants_html = choose_view(request.headers.get("accept")) == "html"
+    except NotAcceptable:
+        wants_html = False
+    if wants_html:
+        body = site_of(request).renderer.page("not_found.html", title="Not found", iri=error.iri)
+        return Response(body, status_code=404, media_type=HTML)
+    return Response(f"{error}\n", status_code=404, media_type="text/plain; charset=utf-8")
+
+
+def router() -> APIRouter:
+    """The site's routes; include it after every other router: its last route matches every
+    path (as the IRI it names)."""
+    router = APIRouter()
+    GET = ["GET", "HEAD"]
+    router.add_route("/", home, methods=GET, name="home")
+    router.add_route("/coverage", coverage, methods=GET, name="coverage")
+    router.add_route(ONTOLOGY_PATH, ontology, methods=GET, name="ontology")
+    router.add_route(ONTOLOGY_PATH + ".{suffix}", ontology, methods=GET)
+    router.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    router.add_route("/{path:path}", resource, methods=GET, name="resource")
+    return router
