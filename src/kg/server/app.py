@@ -13,37 +13,22 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 
 from kg import __version__
-from kg.errors import QueryError, StoreError
+from kg.errors import StoreError
 from kg.server import data_routes, sparql_routes
 from kg.server.access_log import AccessLog
-from kg.server.answers import AnswerTooLarge
 from kg.server.body_deadline import BodyDeadline
-from kg.server.executor import Executor, QueryTimeout, WorkerLost
-from kg.server.negotiation import NotAcceptable
-from kg.server.policy import Forbidden
+from kg.server.executor import Executor
 from kg.server.protocol import ProtocolError
 from kg.server.service import Service
-from kg.server.sparql_tasks import GraphNotFound
+from kg.server.statuses import STATUSES, status_of
 from kg.server.worker import Confinement
 from kg.settings import Settings
-from kg.site import routes as site_routes
-from kg.site.routes import Site
+from kg.site import router as site_router
+from kg.site.web import NotFound, Site, not_found
 
 #: Exports, statistics and updates read or write whole graphs (an update derives the default
 #: graph again): they get this many times the query time limit.
 WHOLE_GRAPH_TIME_FACTOR = 30
-
-#: Client-caused failures and their statuses (the most specific class wins).
-STATUSES: dict[type[Exception], int] = {
-    QueryError: 400,
-    Forbidden: 403,
-    GraphNotFound: 404,
-    NotAcceptable: 406,
-    AnswerTooLarge: 413,
-    QueryTimeout: 503,
-    WorkerLost: 503,
-    StoreError: 503,  # another process holds the write lock
-}
 
 
 def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
@@ -78,9 +63,10 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    app.include_router(site_router.pages())
     app.include_router(sparql_routes.router)
     app.include_router(data_routes.router)
-    app.include_router(site_routes.router())
+    app.include_router(site_router.site())
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -93,7 +79,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
     app.add_middleware(AccessLog)
     app.add_exception_handler(ProtocolError, _protocol_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(site_routes.NotFound, site_routes.not_found)
+    app.add_exception_handler(NotFound, not_found)
     for error_class in STATUSES:
         app.add_exception_handler(error_class, _kg_error)
     return app
@@ -109,14 +95,6 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> PlainT
 
 
 async def _kg_error(request: Request, error: Exception) -> PlainTextResponse:
-    status = _closest_status(error)
+    status = status_of(error)
     headers = {"Retry-After": "1"} if isinstance(error, StoreError) else {}
     return PlainTextResponse(f"{error}\n", status, headers=headers)
-
-
-def _closest_status(error: Exception) -> int:
-    """The status of the error's own class, else of its nearest listed ancestor."""
-    for cls in type(error).__mro__:
-        if cls in STATUSES:
-            return STATUSES[cls]
-    return 500

@@ -191,9 +191,7 @@ class Service:
         target = self.settings.store / EXPORTS / snapshot.version / f"{digest}.export"
         if not target.exists():
             self._remove_stale_exports(snapshot.version)
-            await self.executor.run(
-                ExportTask(snapshot, scope, format_name(choice), str(target))
-            )
+            await self.executor.run(ExportTask(snapshot, scope, format_name(choice), str(target)))
         return target
 
     def _remove_stale_exports(self, version: str) -> None:

@@ -15,6 +15,7 @@ from kg.vocab import PREFIXES
 MARK_START, MARK_END = "\ue000", "\ue001"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 TEMPLATES = files("kg.site") / "templates"
+STATIC = files("kg.site") / "static"
 
 
 class Renderer:

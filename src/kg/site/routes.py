@@ -1,75 +1,22 @@
 """The site's routes: the home page, the coverage map, the ontology, and every other path as the
 IRI it names (`paths`), in the view the client negotiated or its suffix names."""
 
-from importlib.resources import files
-
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 
 from kg.server.answers import Answer
 from kg.server.cache import matches
 from kg.server.negotiation import RDF, Choice, NotAcceptable
 from kg.server.protocol import ProtocolError
-from kg.server.service import Served
 from kg.server.sparql_routes import service_of
 from kg.server.sparql_tasks import Scope
 from kg.site import kinds
 from kg.site.negotiation import alternates, choose_view, link_header, media_type
-from kg.site.paths import ONTOLOGY_PATH, SUFFIXES, Paths
+from kg.site.paths import ONTOLOGY_PATH, SUFFIXES
 from kg.site.reads import CoverageTask, HomeTask, OntologyTask, ResourceTask
-from kg.site.render import Renderer
 from kg.site.resource_view import Resource, by_category, by_heading
-from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI, Iris
-
-HTML = "text/html; charset=utf-8"
-STATIC = files("kg.site") / "static"
-
-
-class Site:
-    """What the site's routes share: the URL space and the templates."""
-
-    def __init__(self, base_iri: str) -> None:
-        self.base_iri = base_iri
-        self.paths = Paths(base_iri)
-        self.renderer = Renderer(self.paths)
-        self.ontology_graph = Iris(base_iri).vocabulary_graph("kg").value
-
-
-def site_of(request: Request) -> Site:
-    return request.app.state.site
-
-
-class NotFound(Exception):
-    """Nothing in the graph at this path."""
-
-    def __init__(self, iri: str) -> None:
-        super().__init__(f"the graph has nothing about <{iri}>")
-        self.iri = iri
-
-
-async def _cached(request: Request, key: tuple, make) -> Response:
-    """The answer named by `key` on the live data: 304 when the client has it, from the cache
-    when it is there, else made by `make(snapshot)` (an `Answer`)."""
-    service = service_of(request)
-    tag, served = service.lookup(key)
-    if matches(request.headers.get("if-none-match"), tag):
-        return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept"})
-    if served is None:
-        served = await service.answer(key, make)
-    return _response(served)
-
-
-def _response(served: Served) -> Response:
-    headers = {
-        "ETag": served.etag,
-        "Vary": "Accept",
-        "Cache-Control": "no-cache",
-        "X-Cache": "hit" if served.cached else "miss",
-        **dict(served.answer.headers),
-    }
-    return Response(served.answer.body, headers=headers, media_type=served.answer.media_type)
-
+from kg.site.web import HTML, NotFound, Site, cached, page_number, site_of
+from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI
 
 # --- resources -------------------------------------------------------------------------------
 
@@ -85,7 +32,7 @@ async def resource(request: Request) -> Response:
         if len(candidates) == 1:
             raise
         views = candidates[1:]  # the suffix says which view: the Accept header does not count
-    page = _page_number(request)
+    page = page_number(request)
     task_candidates = tuple((iri, None if view == "html" else view) for iri, view in views)
 
     async def make(snapshot) -> Answer:
@@ -103,18 +50,11 @@ async def resource(request: Request) -> Response:
             return Answer(HTML, body, headers=tuple(headers))
         return Answer(media_type(view), data, headers=tuple(headers))
 
-    return await _cached(request, ("resource", task_candidates, page), make)
+    return await cached(request, ("resource", task_candidates, page), make)
 
 
 def _suffix(view: str) -> str:
     return next(s for s, v in SUFFIXES.items() if v == view)
-
-
-def _page_number(request: Request) -> int:
-    given = request.query_params.get("page", "1")
-    if not given.isdigit() or not 1 <= int(given) <= 100_000:
-        raise ProtocolError(400, f"page must be a number from 1, not {given[:40]!r}")
-    return int(given)
 
 
 def _resource_html(site: Site, data, local: str, page: int) -> bytes:
@@ -174,7 +114,7 @@ async def home(request: Request) -> Response:
         body = site.renderer.page("home.html", title="AI risk mitigations", **data)
         return Answer(HTML, body)
 
-    return await _cached(request, ("home",), make)
+    return await cached(request, ("home",), make)
 
 
 COVERAGE_TITLES = {
@@ -203,7 +143,7 @@ async def coverage(request: Request) -> Response:
         )
         return Answer(HTML, body)
 
-    return await _cached(request, ("coverage", dimension), make)
+    return await cached(request, ("coverage", dimension), make)
 
 
 async def ontology(request: Request) -> Response:
@@ -240,30 +180,4 @@ async def ontology(request: Request) -> Response:
         )
         return Answer(HTML, body, headers=tuple(links.items()))
 
-    return await _cached(request, ("ontology",), make)
-
-
-async def not_found(request: Request, error: NotFound) -> Response:
-    """An HTML page for browsers, a line of text for others."""
-    try:
-        wants_html = choose_view(request.headers.get("accept")) == "html"
-    except NotAcceptable:
-        wants_html = False
-    if wants_html:
-        body = site_of(request).renderer.page("not_found.html", title="Not found", iri=error.iri)
-        return Response(body, status_code=404, media_type=HTML)
-    return Response(f"{error}\n", status_code=404, media_type="text/plain; charset=utf-8")
-
-
-def router() -> APIRouter:
-    """The site's routes; include it after every other router: its last route matches every
-    path (as the IRI it names)."""
-    router = APIRouter()
-    GET = ["GET", "HEAD"]
-    router.add_route("/", home, methods=GET, name="home")
-    router.add_route("/coverage", coverage, methods=GET, name="coverage")
-    router.add_route(ONTOLOGY_PATH, ontology, methods=GET, name="ontology")
-    router.add_route(ONTOLOGY_PATH + ".{suffix}", ontology, methods=GET)
-    router.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    router.add_route("/{path:path}", resource, methods=GET, name="resource")
-    return router
+    return await cached(request, ("ontology",), make)

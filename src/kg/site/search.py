@@ -1,0 +1,296 @@
+"""Full-text search over the graph: an SQLite FTS5 index per data version, built by the first
+search on that version and used until the data changes.
+
+Indexed: mitigations (name, quoted text, rationale; heading path and document title as context),
+documents (title, abstract), authors (names) and taxonomy concepts (label, notation, definition).
+Ranked by bm25 with the name weighing most; matches come back marked (`render.MARK_START`/`END`)
+for the page to highlight. Filters by category (its descendants included), stage, actor and RMF
+function keep mitigations only.
+"""
+
+import os
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, Store
+
+from kg.errors import QueryError
+from kg.server.task import Task
+from kg.site.graph_reads import labels_of, scheme_tree, select
+from kg.site.render import MARK_END, MARK_START
+from kg.store import Snapshot
+
+#: Hits per page of results.
+PAGE_SIZE = 20
+#: Filters a search takes: the parameter, the scheme its values are in.
+FILTERS = {"category": "mitigation", "stage": "stage", "actor": "actor", "function": "rmf-function"}
+
+SCHEMA = """
+CREATE VIRTUAL TABLE entries USING fts5(
+  name, body, rationale, context,
+  tokenize = 'porter unicode61 remove_diacritics 2', prefix = '2 3'
+);
+CREATE TABLE facets(
+  id INTEGER PRIMARY KEY, iri TEXT NOT NULL, kind TEXT NOT NULL, code TEXT,
+  categories TEXT, stage TEXT, actor TEXT, function TEXT, sort_key TEXT
+);
+"""
+
+MITIGATIONS = """
+SELECT ?m (SAMPLE(?q) AS ?quote) (SAMPLE(?r) AS ?rationale) (SAMPLE(?h) AS ?heading)
+  (SAMPLE(?t) AS ?title) (SAMPLE(?code) AS ?notation)
+  (GROUP_CONCAT(DISTINCT ?stage) AS ?stages) (GROUP_CONCAT(DISTINCT ?actor) AS ?actors)
+  (GROUP_CONCAT(DISTINCT ?function) AS ?functions)
+WHERE {
+  ?m a kg:Mitigation .
+  OPTIONAL { ?m kg:quotation ?q }
+  OPTIONAL { ?m kg:rationale ?r }
+  OPTIONAL { ?m kg:sourceHeading/kg:headingPath ?h }
+  OPTIONAL { ?m kg:sourceDocument/dcterms:title ?t }
+  OPTIONAL { ?m kg:category/skos:notation ?code }
+  OPTIONAL { ?m kg:lifecycleStage/skos:notation ?stage }
+  OPTIONAL { ?m kg:actor/skos:notation ?actor }
+  OPTIONAL { ?m kg:rmfFunction/skos:notation ?function }
+} GROUP BY ?m"""
+
+DOCUMENTS = """
+SELECT ?d (SAMPLE(?a) AS ?abstract) (SAMPLE(?y) AS ?year) WHERE {
+  ?d a kg:SourceDocument .
+  OPTIONAL { ?d dcterms:abstract ?a }
+  OPTIONAL { ?d dcterms:issued ?y }
+} GROUP BY ?d"""
+
+AUTHORS = "SELECT ?a WHERE { ?a a kg:Author }"
+
+CONCEPTS = """
+SELECT ?c (SAMPLE(?n) AS ?notation) (SAMPLE(?def) AS ?definition) WHERE {
+  ?c skos:inScheme ?scheme . ?scheme a skos:ConceptScheme .
+  FILTER NOT EXISTS { ?scheme a kg:HeadingScheme }
+  OPTIONAL { ?c skos:notation ?n }
+  OPTIONAL { ?c skos:definition ?def }
+} GROUP BY ?c"""
+
+
+@dataclass
+class Hit:
+    iri: str
+    kind: str
+    name: str  # marked
+    snippet: str  # marked: the quoted text (or abstract, definition) around the match
+    also: str  # marked: the rationale around a match in it, else empty
+    code: str | None
+
+
+@dataclass
+class Results:
+    hits: list[Hit]
+    total: int
+    page: int
+    page_size: int
+    options: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchTask(Task):
+    snapshot: Snapshot
+    index_dir: str
+    base_iri: str
+    text: str
+    filters: tuple[tuple[str, str], ...] = ()
+    page: int = 1
+
+    def run(self) -> Results:
+        store = self.snapshot.open()
+        options = self._options(store)
+        for name, value in self.filters:
+            if value not in {o[0] for o in options[name]}:
+                raise QueryError(f"{name}: no {name} {value[:60]!r} in the taxonomy")
+        index = _index(store, Path(self.index_dir), self.snapshot.version)
+        with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
+            hits, total = _search(db, self.text, dict(self.filters), self.page)
+        return Results(hits, total, self.page, PAGE_SIZE, options)
+
+    def _options(self, store: Store) -> dict[str, list[tuple[str, str, int]]]:
+        """Each filter's values: (value, label, depth) in tree order."""
+        found = {}
+        for name, scheme in FILTERS.items():
+            tree = scheme_tree(store, NamedNode(self.base_iri + f"taxonomy/{scheme}"))
+            found[name] = [(n.notation or n.iri, n.label, n.depth) for n in tree]
+        return found
+
+
+def fts_query(text: str) -> str | None:
+    """The words of `text` as an FTS5 query: every word must match, as a word or a prefix. Only
+    word characters reach FTS5, so nothing a user types is read as FTS5 syntax."""
+    words = re.findall(r"\w+", text.casefold())
+    return " ".join(f'"{word}"*' for word in words[:32]) or None
+
+
+def _search(db: sqlite3.Connection, text: str, filters: dict, page: int) -> tuple[list, int]:
+    where, params = [], []
+    match = fts_query(text)
+    if match:
+        where.append("entries MATCH ?")
+        params.append(match)
+    if filters:
+        where.append("facets.kind = 'mitigation'")
+    for name, value in filters.items():
+        column = "categories" if name == "category" else name
+        where.append(f"(' ' || facets.{column} || ' ') LIKE ?")
+        params.append(f"% {value} %")
+    clause = f"WHERE {' AND '.join(where)}" if where else ""
+    order = "bm25(entries, 10.0, 1.0, 2.0, 0.5), facets.sort_key" if match else "facets.sort_key"
+    joined = "FROM entries JOIN facets ON facets.id = entries.rowid"
+    total = db.execute(f"SELECT count(*) {joined} {clause}", params).fetchone()[0]
+    rows = db.execute(
+        f"""SELECT facets.iri, facets.kind, facets.code,
+            highlight(entries, 0, ?1, ?2), snippet(entries, 1, ?1, ?2, '…', 28),
+            snippet(entries, 2, ?1, ?2, '…', 16)
+            {joined} {clause} ORDER BY {order} LIMIT {PAGE_SIZE} OFFSET {(page - 1) * PAGE_SIZE}""",
+        [MARK_START, MARK_END, *params],
+    ).fetchall()
+    hits = [
+        Hit(iri, kind, name, snippet, also if MARK_START in also else "", code)
+        for iri, kind, code, name, snippet, also in rows
+    ]
+    return hits, total
+
+
+def _index(store: Store, directory: Path, version: str) -> Path:
+    """The index of this data version, built if there is none yet (atomically: a concurrent
+    search sees the whole file or none); indexes of other versions are removed."""
+    target = directory / f"{version}.sqlite"
+    if target.exists():
+        return target
+    directory.mkdir(parents=True, exist_ok=True)
+    partial = directory / f".{version}.{os.getpid()}.sqlite"
+    partial.unlink(missing_ok=True)
+    try:
+        db = sqlite3.connect(partial)
+        try:
+            db.executescript(SCHEMA)
+            rows = list(_rows(store))
+            db.executemany(
+                "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:9] for r in rows]
+            )
+            db.executemany(
+                "INSERT INTO entries(rowid, name, body, rationale, context) VALUES (?, ?, ?, ?, ?)",
+                [(r[0], *r[9:]) for r in rows],
+            )
+            db.commit()
+        finally:
+            db.close()
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    for old in directory.glob("*.sqlite"):
+        if old != target:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def _rows(store: Store):
+    """(id, iri, kind, code, categories, stage, actor, function, sort key, name, body, rationale,
+    context) per indexed resource."""
+    mitigations = select(store, MITIGATIONS)
+    documents = select(store, DOCUMENTS)
+    authors = select(store, AUTHORS)
+    concepts = select(store, CONCEPTS)
+    nodes = [r["m"] for r in mitigations] + [r["d"] for r in documents]
+    nodes += [r["a"] for r in authors] + [r["c"] for r in concepts]
+    labels = labels_of(store, nodes)
+    number = 0
+    for r in mitigations:
+        number += 1
+        iri, code = r["m"].value, _text(r, "notation")
+        yield (
+            number,
+            iri,
+            "mitigation",
+            code,
+            _ancestors(code),
+            _text(r, "stages"),
+            _text(r, "actors"),
+            _text(r, "functions"),
+            f"0 {_code_key(code)} {iri}",
+            _clean(labels.get(iri, "")),
+            _clean(_text(r, "quote")),
+            _clean(_text(r, "rationale")),
+            _clean(" · ".join(t for t in (_text(r, "heading"), _text(r, "title")) if t)),
+        )
+    for r in documents:
+        number += 1
+        iri = r["d"].value
+        yield (
+            number,
+            iri,
+            "document",
+            _text(r, "year"),
+            "",
+            "",
+            "",
+            "",
+            f"1 {iri}",
+            _clean(labels.get(iri, "")),
+            _clean(_text(r, "abstract")),
+            "",
+            "",
+        )
+    for r in authors:
+        number += 1
+        iri = r["a"].value
+        yield (
+            number,
+            iri,
+            "author",
+            None,
+            "",
+            "",
+            "",
+            "",
+            f"2 {iri}",
+            _clean(labels.get(iri, "")),
+            "",
+            "",
+            "",
+        )
+    for r in concepts:
+        number += 1
+        iri, code = r["c"].value, _text(r, "notation")
+        yield (
+            number,
+            iri,
+            "concept",
+            code,
+            "",
+            "",
+            "",
+            "",
+            f"3 {iri}",
+            _clean(labels.get(iri, "")),
+            _clean(_text(r, "definition")),
+            "",
+            _clean(code),
+        )
+
+
+def _text(row: dict, name: str) -> str:
+    return row[name].value if name in row else ""
+
+
+def _clean(text: str | None) -> str:
+    """Text as indexed: the markers of matches cannot occur in it."""
+    return (text or "").replace(MARK_START, "").replace(MARK_END, "")
+
+
+def _ancestors(code: str) -> str:
+    """ "2.2.1" → "2 2.2 2.2.1": a category filter matches its descendants."""
+    parts = code.split(".") if code else []
+    return " ".join(".".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def _code_key(code: str) -> str:
+    """A sort key that puts 2.10 after 2.9."""
+    return ".".join(p.zfill(4) for p in code.split(".")) if code else "~"
