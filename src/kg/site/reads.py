@@ -28,7 +28,7 @@ class ResourcePage:
 
     description: Description
     kind: str
-    graphs: list[dict]  # the named graphs stating the resource, with their provenance
+    graphs: list["Statement"]  # the named graphs stating the resource, with their provenance
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -75,10 +75,23 @@ SELECT ?this ?g ?file ?time WHERE {
 }"""
 
 
-def _graphs_of(store: Store, node: NamedNode) -> list[dict]:
-    found = {}
+@dataclass(frozen=True)
+class Statement:
+    """A named graph that states something about a resource: the file it was loaded from and
+    when (None for graphs not loaded from a file, such as derived ones)."""
+
+    graph: str
+    file: str | None
+    loaded: str | None
+
+
+def _graphs_of(store: Store, node: NamedNode) -> list[Statement]:
+    found: dict[str, Statement] = {}
     for row in select(store, PROVENANCE, node):
-        found.setdefault(row["g"].value, row)
+        graph = row["g"].value
+        if graph not in found:
+            file, time = row.get("file"), row.get("time")
+            found[graph] = Statement(graph, file and file.value, time and time.value)
     return [found[g] for g in sorted(found)]
 
 

@@ -1,0 +1,322 @@
+"""What the site's pages say, checked in their DOM against the store: hostile text stays text on
+every page kind, the crawl from the home page reaches every mitigation, search, coverage, the
+SPARQL page and the ontology page; and a page costs one worker round trip."""
+
+from collections import deque
+from urllib.parse import parse_qs, urlsplit
+
+import html5rdf
+import pytest
+from served import client, copy_store, kg_server
+from site_store import ATTACKS, HOSTILE, SAMPLE, load_store
+
+from kg.store import OxigraphStore
+from kg.vocab import PREFIXES
+
+BASE = "https://w3id.org/airm-kg/"
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+ON_ATTRIBUTES = ("onerror", "onload", "onclick", "onmouseover")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return load_store(tmp_path_factory.mktemp("pages") / "store", SAMPLE, HOSTILE)
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    with kg_server(store) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def http(server):
+    with client(server) as http_client:
+        yield http_client
+
+
+def select(store, query: str) -> list[dict]:
+    solutions = OxigraphStore(store).query(query)
+    return [{v.value: row[v.value] for v in solutions.variables} for row in solutions]
+
+
+def dom(body: str):
+    return html5rdf.parse(body, namespaceHTMLElements=False)
+
+
+def text_of(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def page(http, path: str, status: int = 200):
+    answer = http.get(path, headers={"Accept": BROWSER})
+    assert answer.status_code == status, (path, answer.status_code, answer.text[:300])
+    return dom(answer.text)
+
+
+def local(iri: str) -> str:
+    return "/" + iri.removeprefix(BASE)
+
+
+# --- hostile text ----------------------------------------------------------------------------
+
+
+def hostile_pages(store) -> list[str]:
+    """Every kind of page the hostile entry's text reaches."""
+    hostile = "FILTER(CONTAINS(STR(?text), '<script>'))"
+    rows = {
+        "entry": f"SELECT ?x WHERE {{ ?x kg:quotation ?text {hostile} }}",
+        "listed": f"SELECT ?x WHERE {{ ?x a kg:Mitigation ; rdfs:label ?text {hostile} }}",
+        "document": f"SELECT ?x WHERE {{ ?x dcterms:title ?text {hostile} }}",
+        "author": f"SELECT ?x WHERE {{ ?x foaf:name ?text {hostile} }}",
+        "heading": f"SELECT ?x WHERE {{ ?x a kg:Heading ; skos:prefLabel ?text {hostile} }}",
+        "heading scheme": f"SELECT ?x WHERE {{ ?h skos:prefLabel ?text ; skos:inScheme ?x {hostile} }}",
+        "file": "SELECT ?x WHERE { ?x kg:sourceFile 'hostile.txt' }",
+        "category": f"SELECT ?x WHERE {{ ?m kg:quotation ?text ; kg:category ?x {hostile} }}",
+        "stage": f"SELECT ?x WHERE {{ ?m kg:quotation ?text ; kg:lifecycleStage ?x {hostile} }}",
+    }
+    paths = []
+    for kind, query in rows.items():
+        found = select(store, query + " LIMIT 1")
+        assert found, kind
+        paths.append(local(found[0]["x"].value))
+    return paths + ["/", "/search?q=hostile", "/search?q=alert", "/coverage", "/taxonomy/mitigation"]
+
+
+def test_hostile_text_renders_as_text_on_every_page_kind(store, http):
+    for path in hostile_pages(store):
+        tree = page(http, path)
+        scripts = [s for s in tree.iter("script")]
+        assert scripts == [], path  # the site has no script of its own
+        assert list(tree.iter("img")) == [], path
+        for element in tree.iter():
+            assert not any(name in element.attrib for name in ON_ATTRIBUTES), (path, element.tag)
+            href = element.get("href") or ""
+            assert not href.lower().startswith("javascript:"), (path, href)
+        text = text_of(tree.find(".//main"))
+        if path not in ("/coverage", "/taxonomy/mitigation"):  # these show no entry text
+            assert "{{7*7}}" in text or "7*7" in text, path  # as text, never evaluated
+    search = page(http, "/search?q=hostile")
+    marks = [text_of(m).lower() for m in search.iter("mark")]
+    assert "hostile" in marks
+    entry = text_of(page(http, hostile_pages(store)[0]).find(".//blockquote"))
+    for attack in ATTACKS:
+        assert attack in entry
+
+
+# --- the crawl -------------------------------------------------------------------------------
+
+
+def crawl(http, start: str = "/", limit: int = 5000) -> tuple[dict[str, int], set[str]]:
+    """Status of every internal URL reachable from `start` through <a href>s (HTML followed)."""
+    seen: dict[str, int] = {}
+    queue = deque([start])
+    while queue and len(seen) < limit:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        answer = http.get(url, headers={"Accept": BROWSER})
+        seen[url] = answer.status_code
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            continue
+        for link in dom(answer.text).iter("a"):
+            href = (link.get("href") or "").split("#")[0]
+            if href.startswith("/") and not href.startswith("//") and href not in seen:
+                if href.startswith("/sparql?") or href.startswith("/dump."):
+                    continue  # answers, not pages: checked elsewhere
+                queue.append(href)
+    return seen, {urlsplit(u).path for u in seen}
+
+
+def test_the_crawl_from_home_reaches_every_mitigation_and_no_broken_link(store, http):
+    seen, paths = crawl(http)
+    broken = {url: status for url, status in seen.items() if status >= 400}
+    assert broken == {}
+    mitigations = {local(r["m"].value) for r in select(store, "SELECT ?m { ?m a kg:Mitigation }")}
+    assert mitigations and mitigations <= paths
+
+
+@pytest.mark.shared
+def test_the_crawl_reaches_every_mitigation_of_the_corpus(corpus, tmp_path):
+    store = load_store(tmp_path / "store", corpus, rejects=True)
+    with kg_server(store) as server, client(server) as http:
+        seen, paths = crawl(http, limit=20000)
+    broken = {url: status for url, status in seen.items() if status >= 400}
+    assert broken == {}
+    mitigations = {local(r["m"].value) for r in select(store, "SELECT ?m { ?m a kg:Mitigation }")}
+    assert len(mitigations) > 300 and mitigations <= paths
+
+
+# --- mitigation, document and concept pages -------------------------------------------------
+
+
+def test_a_mitigation_page_shows_its_facts(store, http):
+    row = select(
+        store,
+        """SELECT ?m ?id ?q ?r ?stage ?code ?file WHERE {
+          ?m kg:navigatorId ?id ; kg:quotation ?q ; kg:rationale ?r ;
+             kg:lifecycleStage/skos:prefLabel ?stage ; kg:category/skos:notation ?code .
+          GRAPH ?g { ?m kg:navigatorId ?id } ?g kg:sourceFile ?file
+          FILTER(!CONTAINS(?q, "Hostile"))
+        }""",
+    )[0]
+    tree = page(http, local(row["m"].value))
+    facts = {text_of(dt): text_of(dd) for dt, dd in zip(tree.iter("dt"), tree.iter("dd"), strict=False)}
+    assert facts["Rationale"] == " ".join(row["r"].value.split())
+    assert facts["Lifecycle stage"] == row["stage"].value
+    code = row["code"].value
+    top = code.split(".")[0]
+    assert facts["Category"].startswith(top + " ") and code in facts["Category"]  # top first
+    paragraphs = [text_of(p) for p in tree.findall(".//blockquote/p")]
+    assert paragraphs == [" ".join(line.split()) for line in row["q"].value.splitlines() if line.strip()]
+    assert row["file"].value in text_of(tree.find(".//section[@class='provenance']"))
+
+
+def test_a_document_page_lists_authors_in_order_and_its_mitigations(store, http):
+    document = "https://w3id.org/airm-kg/document/large-language-model-safety-a-holistic-survey"
+    tree = page(http, local(document))
+    authors = [text_of(a) for a in tree.findall(".//p[@class='authors']/a")]
+    assert authors[:3] == ["Dan Shi", "Tianhao Shen", "Yufei Huang"]
+    expected = select(store, f"SELECT ?m {{ ?m a kg:Mitigation ; kg:sourceDocument <{document}> }}")
+    listed = {
+        a.get("href")
+        for section in tree.iter("section")
+        if text_of(section.find("h2")).startswith("Mitigations by category")
+        for a in section.iter("a")
+        if a.get("href", "").startswith("/mitigation/")
+    }
+    assert listed == {local(r["m"].value) for r in expected}
+
+
+def test_a_category_page_counts_its_descendants(store, http):
+    tree = page(http, "/taxonomy/mitigation/1")
+    members = {a.get("href") for a in tree.findall(".//ul[@class='mitigations']//a")}
+    expected = select(
+        store,
+        "SELECT DISTINCT ?m { ?m a kg:Mitigation ; kg:category/skos:broader* <https://w3id.org/airm-kg/taxonomy/mitigation/1> }",
+    )
+    assert members == {local(r["m"].value) for r in expected}
+    heading = text_of(tree.find(".//section/h2[span]"))
+    assert heading == f"Mitigations {len(expected)}"
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def test_search_ranks_names_first_and_marks_matches(http):
+    tree = page(http, "/search?q=privacy")
+    results = tree.findall(".//ol[@class='results']/li")
+    assert results and "privacy" in text_of(results[0].find("a")).lower()
+    assert all(m.text.lower().startswith("privacy") for r in results for m in r.iter("mark"))
+
+
+def test_search_filters_keep_the_matching_mitigations(store, http):
+    stage = "build-and-use-model"
+    expected = select(
+        store,
+        f"SELECT ?m {{ ?m kg:lifecycleStage/skos:notation '{stage}' }}",
+    )
+    tree = page(http, f"/search?stage={stage}")
+    found = {a.get("href") for a in tree.findall(".//ol[@class='results']/li/a")}
+    assert found == {local(r["m"].value) for r in expected}
+    within = page(http, "/search?category=2")
+    hrefs = {a.get("href") for a in within.findall(".//ol[@class='results']/li/a")}
+    descendants = select(
+        store,
+        "SELECT ?m { ?m kg:category/skos:broader* <https://w3id.org/airm-kg/taxonomy/mitigation/2> }",
+    )
+    assert hrefs == {local(r["m"].value) for r in descendants}
+    assert http.get("/search?category=9.9.9").status_code == 400
+    assert http.get("/search?q=" + "x" * 600).status_code == 400
+    assert http.get("/search?page=0").status_code == 400
+
+
+def test_search_as_json_and_with_fts_syntax_in_the_words(http):
+    answer = http.get("/search", params={"q": "privacy", "format": "json"})
+    data = answer.json()
+    assert answer.status_code == 200 and data["total"] == len(data["hits"]) > 0
+    assert "<mark>" in data["hits"][0]["name"]
+    for text in ['"unbalanced', "NEAR(a b)", "a OR", "*", "col:x", "-x", "^x"]:
+        assert http.get("/search", params={"q": text}).status_code == 200, text
+
+
+def test_the_search_index_follows_the_data(sample_store, tmp_path):
+    store = copy_store(sample_store, tmp_path / "store")
+    with kg_server(store) as server, client(server) as http:
+        assert page(http, "/search?q=hostile").find(".//ol[@class='results']/li") is None
+        load_store(store, HOSTILE)
+        results = page(http, "/search?q=hostile").findall(".//ol[@class='results']/li")
+        assert len(results) > 3
+    assert len(list((store / "search").glob("*.sqlite"))) == 1
+
+
+# --- coverage --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("by", "predicate"), [("stage", "lifecycleStage"), ("actor", "actor"), ("function", "rmfFunction")]
+)
+def test_coverage_cells_count_and_link_to_their_lists(store, http, by, predicate):
+    tree = page(http, f"/coverage?by={by}")
+    cells = tree.findall(".//td[@class='cell']/a")
+    gaps = tree.findall(".//td[@class='cell gap']")
+    assert cells and gaps
+    for cell in cells:
+        query = parse_qs(urlsplit(cell.get("href")).query)
+        code, value = query["category"][0], query[by][0]
+        expected = select(
+            store,
+            f"""SELECT (COUNT(DISTINCT ?m) AS ?n) {{
+              ?m kg:category/skos:broader* ?c ; kg:{predicate}/skos:notation '{value}' .
+              ?c skos:notation '{code}' }}""",
+        )
+        assert int(text_of(cell)) == int(expected[0]["n"].value)
+        listed = page(http, cell.get("href")).findall(".//ol[@class='results']/li")
+        assert len(listed) == int(text_of(cell))
+    assert http.get("/coverage?by=colour").status_code == 400
+
+
+# --- the SPARQL page, the ontology page ------------------------------------------------------
+
+
+def test_the_sparql_page_runs_queries_for_browsers(http):
+    editor = page(http, "/sparql")
+    assert editor.find(".//textarea[@name='query']") is not None
+    examples = [a.get("href") for a in editor.findall(".//details//a")]
+    assert len(examples) >= 5
+    for example in examples:
+        assert page(http, example).find(".//section[@class='results']") is not None, example
+    query = "SELECT ?m WHERE { ?m a kg:Mitigation } ORDER BY ?m"
+    tree = page(http, "/sparql?" + f"query={query}")
+    rows = tree.findall(".//section[@class='results']//tbody/tr")
+    assert len(rows) == len(http.get("/sparql", params={"query": query, "format": "json"}).json()["results"]["bindings"])
+    downloads = [a.get("href") for a in tree.findall(".//p[@class='downloads']/a")]
+    assert any("format=csv" in d for d in downloads)
+    broken = page(http, "/sparql?query=SELEC", status=400)
+    assert "invalid SPARQL" in text_of(broken.find(".//div[@role='alert']"))
+    # Clients of the protocol are not affected:
+    assert http.get("/sparql").headers["content-type"].startswith("text/turtle")
+    assert http.get("/sparql", params={"query": query}).headers["content-type"].startswith(
+        "application/sparql-results+json"
+    )
+
+
+def test_the_ontology_page_documents_every_term(store, http):
+    tree = page(http, "/ontology")
+    ids = {element.get("id") for element in tree.iter("section")}
+    terms = select(
+        store,
+        """SELECT DISTINCT ?t { GRAPH ?g { ?t a ?k } VALUES ?k { owl:Class owl:ObjectProperty owl:DatatypeProperty }
+           FILTER(STRSTARTS(STR(?t), STR(kg:))) }""",
+    )
+    assert {r["t"].value.split("#")[1] for r in terms} <= ids
+    mitigation = tree.find(".//section[@id='Mitigation']")
+    assert "An action, control or practice" in text_of(mitigation)
+    turtle = http.get("/ontology", headers={"Accept": "text/turtle"})
+    assert turtle.status_code == 200
+    from rdflib import Graph, URIRef
+
+    graph = Graph().parse(data=turtle.content, format="turtle")
+    assert (URIRef(PREFIXES["kg"] + "Mitigation"), None, None) in graph
+    assert http.get("/ontology.ttl").status_code == 200
+    assert http.get("/ontology.xyz").status_code == 404
