@@ -4,14 +4,12 @@ paths that try to leave the graph; escaping of hostile text on every page kind; 
 the home page; search, coverage, the SPARQL page and the ontology page."""
 
 import re
-from collections import deque
-from urllib.parse import parse_qs, urlsplit
 
 import html5rdf
 import pytest
 from rdflib import Graph, URIRef
-from served import client, copy_store, kg_server
-from site_store import ATTACKS, HOSTILE, SAMPLE, load_store
+from served import client, kg_server
+from site_store import HOSTILE, SAMPLE, load_store
 
 from kg.site.paths import SUFFIXES
 from kg.store import OxigraphStore

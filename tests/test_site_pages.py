@@ -136,15 +136,43 @@ def test_the_crawl_from_home_reaches_every_mitigation_and_no_broken_link(store, 
     assert mitigations and mitigations <= paths
 
 
-@pytest.mark.shared
-def test_the_crawl_reaches_every_mitigation_of_the_corpus(corpus, tmp_path):
-    store = load_store(tmp_path / "store", corpus, rejects=True)
+@pytest.fixture(scope="module")
+def corpus_server(corpus, tmp_path_factory):
+    store = load_store(tmp_path_factory.mktemp("corpus") / "store", corpus, rejects=True)
     with kg_server(store) as server, client(server) as http:
-        seen, paths = crawl(http, limit=20000)
+        yield store, http
+
+
+@pytest.mark.shared
+def test_the_crawl_reaches_every_mitigation_of_the_corpus(corpus_server):
+    store, http = corpus_server
+    seen, paths = crawl(http, limit=20000)
     broken = {url: status for url, status in seen.items() if status >= 400}
     assert broken == {}
     mitigations = {local(r["m"].value) for r in select(store, "SELECT ?m { ?m a kg:Mitigation }")}
     assert len(mitigations) > 300 and mitigations <= paths
+
+
+@pytest.mark.shared
+def test_long_lists_are_paged_in_a_stable_order(corpus_server):
+    store, http = corpus_server
+    category = "https://w3id.org/airm-kg/taxonomy/mitigation/1"
+    expected = select(
+        store,
+        f"SELECT DISTINCT ?m {{ ?m a kg:Mitigation ; kg:category/skos:broader* <{category}> }}",
+    )
+    assert len(expected) > 100
+    listed, url = [], local(category)
+    while url:
+        tree = page(http, url)
+        listed += [a.get("href") for a in tree.findall(".//ul[@class='mitigations']//a")]
+        following = tree.find(".//nav[@class='pager']/a[@rel='next']")
+        url = following.get("href") if following is not None else None
+    assert len(listed) == len(set(listed)) == len(expected)
+    assert set(listed) == {local(r["m"].value) for r in expected}
+    assert page(http, local(category) + "?page=2").findall(".//ul[@class='mitigations']//a")[0].get(
+        "href"
+    ) == listed[50]
 
 
 # --- mitigation, document and concept pages -------------------------------------------------

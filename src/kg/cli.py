@@ -325,7 +325,7 @@ def serve(
     update_token_file: Path | None,
     query_timeout: float | None,
 ) -> None:
-    """Serve the store: SPARQL 1.1 endpoint at /sparql, graph store, dumps, VoID."""
+    """Serve the store: the site (every IRI a page, search, coverage), SPARQL at /sparql, dumps."""
     from kg.server.http import build_server
 
     given = {

@@ -36,6 +36,7 @@ CREATE TABLE facets(
   id INTEGER PRIMARY KEY, iri TEXT NOT NULL, kind TEXT NOT NULL, code TEXT,
   categories TEXT, stage TEXT, actor TEXT, function TEXT, sort_key TEXT
 );
+CREATE TABLE options(filter TEXT, position INTEGER, value TEXT, label TEXT, depth INTEGER);
 """
 
 MITIGATIONS = """
@@ -102,23 +103,26 @@ class SearchTask(Task):
     page: int = 1
 
     def run(self) -> Results:
-        store = self.snapshot.open()
-        options = self._options(store)
-        for name, value in self.filters:
-            if value not in {o[0] for o in options[name]}:
-                raise QueryError(f"{name}: no {name} {value[:60]!r} in the taxonomy")
-        index = _index(store, Path(self.index_dir), self.snapshot.version)
-        with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as db:
+        index = _index(self.snapshot, Path(self.index_dir), self.base_iri)
+        db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
+        try:
+            options = _options(db)
+            for name, value in self.filters:
+                if value not in {o[0] for o in options[name]}:
+                    raise QueryError(f"{name}: no {name} {value[:60]!r} in the taxonomy")
             hits, total = _search(db, self.text, dict(self.filters), self.page)
+        finally:
+            db.close()
         return Results(hits, total, self.page, PAGE_SIZE, options)
 
-    def _options(self, store: Store) -> dict[str, list[tuple[str, str, int]]]:
-        """Each filter's values: (value, label, depth) in tree order."""
-        found = {}
-        for name, scheme in FILTERS.items():
-            tree = scheme_tree(store, NamedNode(self.base_iri + f"taxonomy/{scheme}"))
-            found[name] = [(n.notation or n.iri, n.label, n.depth) for n in tree]
-        return found
+
+def _options(db: sqlite3.Connection) -> dict[str, list[tuple[str, str, int]]]:
+    """Each filter's values: (value, label, depth) in tree order."""
+    found: dict[str, list[tuple[str, str, int]]] = {name: [] for name in FILTERS}
+    rows = db.execute("SELECT filter, value, label, depth FROM options ORDER BY filter, position")
+    for name, value, label, depth in rows:
+        found[name].append((value, label, depth))
+    return found
 
 
 def fts_query(text: str) -> str | None:
@@ -158,12 +162,14 @@ def _search(db: sqlite3.Connection, text: str, filters: dict, page: int) -> tupl
     return hits, total
 
 
-def _index(store: Store, directory: Path, version: str) -> Path:
+def _index(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
     """The index of this data version, built if there is none yet (atomically: a concurrent
     search sees the whole file or none); indexes of other versions are removed."""
+    version = snapshot.version
     target = directory / f"{version}.sqlite"
     if target.exists():
         return target
+    store = snapshot.open()
     directory.mkdir(parents=True, exist_ok=True)
     partial = directory / f".{version}.{os.getpid()}.sqlite"
     partial.unlink(missing_ok=True)
@@ -179,6 +185,9 @@ def _index(store: Store, directory: Path, version: str) -> Path:
                 "INSERT INTO entries(rowid, name, body, rationale, context) VALUES (?, ?, ?, ?, ?)",
                 [(r[0], *r[9:]) for r in rows],
             )
+            db.executemany(
+                "INSERT INTO options VALUES (?, ?, ?, ?, ?)", _option_rows(store, base_iri)
+            )
             db.commit()
         finally:
             db.close()
@@ -189,6 +198,13 @@ def _index(store: Store, directory: Path, version: str) -> Path:
         if old != target:
             old.unlink(missing_ok=True)
     return target
+
+
+def _option_rows(store: Store, base_iri: str):
+    for name, scheme in FILTERS.items():
+        tree = scheme_tree(store, NamedNode(base_iri + f"taxonomy/{scheme}"))
+        for position, node in enumerate(tree):
+            yield name, position, node.notation or node.iri, node.label, node.depth
 
 
 def _rows(store: Store):

@@ -1,0 +1,66 @@
+"""A page's data comes from one task, run once per page: the routes hand every read to
+`Executor.run`, here replaced by an in-process runner that records what it is given."""
+
+import pytest
+from site_store import SAMPLE, load_store
+from starlette.testclient import TestClient
+
+from kg.server.app import create_app
+from kg.server.task import Lane, Task
+from kg.settings import Settings
+
+BROWSER = "text/html"
+PAGES = [
+    "/",
+    "/coverage?by=actor",
+    "/search?q=privacy",
+    "/ontology",
+    "/mitigation/cac39ab0120a2",
+    "/mitigation/cac39ab0120a2.ttl",
+    "/document/large-language-model-safety-a-holistic-survey",
+    "/taxonomy/mitigation/2.4",
+    "/taxonomy/mitigation",
+    "/taxonomy/stage/build-and-use-model",
+    "/author/shi-dan",
+    "/heading/large-language-model-safety-a-holistic-survey",
+    "/graph/file/000_a0a8653dee302dd3.txt",
+]
+
+
+class InProcess:
+    """Runs tasks in the test's process, as a worker would, and records them."""
+
+    def __init__(self) -> None:
+        self.tasks: list[Task] = []
+
+    async def run(self, task: Task):
+        self.tasks.append(task)
+        return task.run()
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    store = load_store(tmp_path_factory.mktemp("read-path") / "store", SAMPLE)
+    runner = InProcess()
+    with TestClient(create_app(Settings(store=store), executor=runner)) as http:
+        yield http, runner
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_page_is_one_task(app, path):
+    http, runner = app
+    runner.tasks.clear()
+    answer = http.get(path, headers={"Accept": BROWSER})
+    assert answer.status_code == 200, answer.text
+    assert len(runner.tasks) == 1, [type(t).__name__ for t in runner.tasks]
+    assert runner.tasks[0].lane is Lane.READ
+    again = http.get(path, headers={"Accept": BROWSER})
+    assert again.headers["x-cache"] == "hit" and len(runner.tasks) == 1
+
+
+def test_every_task_names_the_snapshot_it_reads(app):
+    http, runner = app
+    runner.tasks.clear()
+    http.get("/mitigation/cac39ab0120a2.nt")
+    (task,) = runner.tasks
+    assert task.snapshot.version.startswith("gen-") and task.snapshot.directory
