@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import islice
 
+from cachetools import LRUCache
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store, Variable
 
 from kg.vocab import DCTERMS_NS, FOAF_NS, KG, OWL_NS, PREFIXES, RDFS_NS, SKOS_NS
@@ -78,7 +79,7 @@ def describe(store: Store, node: NamedNode) -> Description:
     for quad in description.outgoing + description.incoming:
         neighbours.update(t for t in (quad.subject, quad.predicate, quad.object) if _is_iri(t))
     description.label_quads = label_quads(store, neighbours)
-    description.labels = display_labels(store, description.label_quads, neighbours)
+    description.labels = labels_of(store, neighbours)
     return description
 
 
@@ -89,42 +90,69 @@ def _is_iri(term: object) -> bool:
     return isinstance(term, NamedNode)
 
 
+class _LabelCache:
+    """Labels of the nodes of the snapshot a worker reads, kept between its tasks: pages share
+    most of what they name (taxonomy concepts, documents, properties). Emptied when the worker
+    opens another snapshot (another store handle)."""
+
+    def __init__(self) -> None:
+        self.store: Store | None = None
+        self.quads: LRUCache = LRUCache(LABELS_KEPT)
+        self.shown: LRUCache = LRUCache(LABELS_KEPT)
+
+    def follow(self, store: Store) -> None:
+        if store is not self.store:
+            self.store = store
+            self.quads, self.shown = LRUCache(LABELS_KEPT), LRUCache(LABELS_KEPT)
+
+    def label_quads(self, store: Store, node: NamedNode) -> list[Quad]:
+        self.follow(store)
+        found = self.quads.get(node)
+        if found is None:
+            default = DefaultGraph()
+            found = [
+                quad
+                for predicate in LABELS
+                for quad in store.quads_for_pattern(node, predicate, None, default)
+            ]
+            self.quads[node] = found
+        return found
+
+    def shown_label(self, store: Store, node: NamedNode) -> str | None:
+        self.follow(store)
+        if node not in self.shown:
+            label = _best(_by_predicate(self.label_quads(store, node)))
+            self.shown[node] = label if label is not None else _fallback_label(store, node)
+        return self.shown[node]
+
+
+#: Nodes whose labels a worker keeps.
+LABELS_KEPT = 100_000
+_labels = _LabelCache()
+
+
 def label_quads(store: Store, nodes: Iterable[NamedNode]) -> list[Quad]:
     """The label statements of `nodes` (every label property, every language)."""
-    found = []
-    default = DefaultGraph()
-    for node in nodes:
-        for predicate in LABELS:
-            found.extend(store.quads_for_pattern(node, predicate, None, default))
-    return found
-
-
-def display_labels(
-    store: Store, quads: Iterable[Quad], nodes: Iterable[NamedNode]
-) -> dict[str, str]:
-    """One label per node: the first label property that has one (English, else untagged, else
-    any language), else for an entry without a name its twin's name or its quotation's start."""
-    by_node: dict[str, dict[NamedNode, list[Literal]]] = defaultdict(lambda: defaultdict(list))
-    for quad in quads:
-        if isinstance(quad.object, Literal):
-            by_node[quad.subject.value][quad.predicate].append(quad.object)
-    labels = {}
-    for node in nodes:
-        label = _best(by_node.get(node.value, {}))
-        if label is None:
-            label = _fallback_label(store, node)
-        if label is not None:
-            labels[node.value] = label
-    return labels
-
-
-def label_of(store: Store, node: NamedNode) -> str | None:
-    return display_labels(store, label_quads(store, [node]), [node]).get(node.value)
+    return [quad for node in set(nodes) for quad in _labels.label_quads(store, node)]
 
 
 def labels_of(store: Store, nodes: Iterable[NamedNode]) -> dict[str, str]:
-    nodes = list(nodes)
-    return display_labels(store, label_quads(store, nodes), nodes)
+    """One label per node: the first label property that has one (English, else untagged, else
+    any language), else for an entry without a name its twin's name or its quotation's start."""
+    found = {}
+    for node in set(nodes):
+        label = _labels.shown_label(store, node)
+        if label is not None:
+            found[node.value] = label
+    return found
+
+
+def _by_predicate(quads: Iterable[Quad]) -> dict[NamedNode, list[Literal]]:
+    found: dict[NamedNode, list[Literal]] = defaultdict(list)
+    for quad in quads:
+        if isinstance(quad.object, Literal):
+            found[quad.predicate].append(quad.object)
+    return found
 
 
 def _best(by_predicate: dict[NamedNode, list[Literal]]) -> str | None:
@@ -140,7 +168,7 @@ def _fallback_label(store: Store, node: NamedNode) -> str | None:
     default = DefaultGraph()
     for quad in store.quads_for_pattern(node, SAME_AS, None, default):
         if isinstance(quad.object, NamedNode):
-            twin = _best(_label_map(store, quad.object))
+            twin = _best(_by_predicate(_labels.label_quads(store, quad.object)))
             if twin is not None:
                 return twin
     for quad in store.quads_for_pattern(node, KG.quotation, None, default):
@@ -151,14 +179,6 @@ def _fallback_label(store: Store, node: NamedNode) -> str | None:
     return None
 
 
-def _label_map(store: Store, node: NamedNode) -> dict[NamedNode, list[Literal]]:
-    found: dict[NamedNode, list[Literal]] = defaultdict(list)
-    for quad in label_quads(store, [node]):
-        if isinstance(quad.object, Literal):
-            found[quad.predicate].append(quad.object)
-    return found
-
-
 def select(store: Store, sparql: str, this: NamedNode | None = None) -> list[dict]:
     """Rows of a SELECT as dicts of terms; `?this` is bound to `this` as a value (the query must
     project it, as pyoxigraph's substitutions require)."""
@@ -166,6 +186,124 @@ def select(store: Store, sparql: str, this: NamedNode | None = None) -> list[dic
     solutions = store.query(sparql, prefixes=PREFIXES, **options)
     names = [v.value for v in solutions.variables]
     return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
+
+
+# --- lookups in the default graph ----------------------------------------------------------
+
+
+def objects(store: Store, subject: NamedNode, predicate: NamedNode) -> list:
+    return [q.object for q in store.quads_for_pattern(subject, predicate, None, DefaultGraph())]
+
+
+def subjects(store: Store, predicate: NamedNode, obj: NamedNode) -> list[NamedNode]:
+    return [
+        q.subject
+        for q in store.quads_for_pattern(None, predicate, obj, DefaultGraph())
+        if isinstance(q.subject, NamedNode)
+    ]
+
+
+def first_value(store: Store, subject: NamedNode, predicate: NamedNode) -> str | None:
+    found = next(store.quads_for_pattern(subject, predicate, None, DefaultGraph()), None)
+    return found.object.value if found is not None else None
+
+
+def category_notation(store: Store, mitigation: NamedNode) -> str | None:
+    for category in objects(store, mitigation, KG.category):
+        return first_value(store, category, NOTATION)
+    return None
+
+
+def ancestry(store: Store, concept: NamedNode) -> list[NamedNode]:
+    """The concept's broader concepts up to the top, top first, then the concept (the first
+    broader one where there are several; cycles are cut)."""
+    path = [concept]
+    while len(path) < 32:
+        broader = [b for b in objects(store, path[-1], BROADER) if isinstance(b, NamedNode)]
+        if not broader or broader[0] in path:
+            break
+        path.append(sorted(broader, key=lambda b: b.value)[0])
+    return path[::-1]
+
+
+# --- mitigations classified under concepts ---------------------------------------------------
+# Read from the store's indexes rather than by SPARQL: a property path over every mitigation of
+# a large category costs tens of milliseconds in the query engine, the index lookups a few.
+
+#: The properties that classify a mitigation under a concept (of a taxonomy, or a heading).
+CLASSIFIERS = [KG.category, KG.lifecycleStage, KG.actor, KG.rmfFunction, KG.sourceHeading]
+BROADER = NamedNode(SKOS_NS + "broader")
+
+
+def narrower_closure(store: Store, concept: NamedNode) -> list[NamedNode]:
+    """The concept and every concept below it (cycles in skos:broader are cut)."""
+    found, queue = [concept], [concept]
+    seen = {concept}
+    while queue:
+        for quad in store.quads_for_pattern(None, BROADER, queue.pop(), DefaultGraph()):
+            if isinstance(quad.subject, NamedNode) and quad.subject not in seen:
+                seen.add(quad.subject)
+                found.append(quad.subject)
+                queue.append(quad.subject)
+    return found
+
+
+def classified_under(store: Store, concept: NamedNode) -> set[NamedNode]:
+    """Mitigations classified under exactly this concept."""
+    default = DefaultGraph()
+    return {
+        quad.subject
+        for predicate in CLASSIFIERS
+        for quad in store.quads_for_pattern(None, predicate, concept, default)
+        if isinstance(quad.subject, NamedNode)
+    }
+
+
+@dataclass
+class Members:
+    """Mitigations classified under a concept or a concept below it, as (IRI, category
+    notation) in the order of their notations, then IRIs (a stable order for pages), and the
+    concepts each is classified under."""
+
+    ordered: list[tuple[str, str | None]]
+    under: dict[NamedNode, set[NamedNode]]
+
+    def count_below(self, concepts: set[NamedNode]) -> int:
+        return sum(1 for found in self.under.values() if found & concepts)
+
+
+def members(store: Store, concept: NamedNode) -> Members:
+    default = DefaultGraph()
+    notation_of: dict[NamedNode, str | None] = {}
+
+    def notation(category: NamedNode) -> str | None:
+        if category not in notation_of:
+            notation_of[category] = first_value(store, category, NOTATION)
+        return notation_of[category]
+
+    codes: dict[NamedNode, str | None] = {}
+    under: dict[NamedNode, set[NamedNode]] = defaultdict(set)
+    for below in narrower_closure(store, concept):
+        for predicate in CLASSIFIERS:
+            for quad in store.quads_for_pattern(None, predicate, below, default):
+                mitigation = quad.subject
+                under[mitigation].add(below)
+                if predicate == KG.category:
+                    codes[mitigation] = notation(below)
+                elif mitigation not in codes:
+                    codes[mitigation] = category_notation(store, mitigation)
+    ordered = sorted(codes.items(), key=lambda item: (notation_key(item[1]), item[0].value))
+    return Members([(m.value, code) for m, code in ordered], under)
+
+
+def notation_key(code: str | None) -> tuple:
+    """Notations in numeric order (2.10 after 2.9), others after them, none last."""
+    if code is None:
+        return (2, ())
+    parts = code.split(".")
+    if all(p.isdigit() for p in parts):
+        return (0, tuple(int(p) for p in parts))
+    return (1, (code,))
 
 
 # --- SKOS trees with counts ----------------------------------------------------------------------
@@ -189,13 +327,6 @@ SELECT ?this ?c ?notation ?broader WHERE {
   OPTIONAL { ?c skos:broader ?broader }
 }"""
 
-SCHEME_COUNTS = """
-SELECT ?this ?c (COUNT(DISTINCT ?m) AS ?n) WHERE {
-  ?c skos:inScheme ?this .
-  ?m ?p ?c .
-  ?m a kg:Mitigation .
-} GROUP BY ?this ?c"""
-
 
 def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
     """The scheme's concepts in tree order (by notation, else label), with mitigation counts
@@ -213,8 +344,8 @@ def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
     labels = labels_of(store, [NamedNode(i) for i in concepts])
     for node in concepts.values():
         node.label = labels.get(node.iri, node.notation or node.iri)
-    for row in select(store, SCHEME_COUNTS, scheme):
-        concepts[row["c"].value].direct = int(row["n"].value)
+    for iri, node in concepts.items():
+        node.direct = len(classified_under(store, NamedNode(iri)))
     children: dict[str | None, list[TreeNode]] = defaultdict(list)
     for node in concepts.values():
         parent = node.broader if node.broader in concepts else None

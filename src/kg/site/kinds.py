@@ -5,10 +5,25 @@ Each reader runs in a worker (inside `ResourceTask`) and returns plain data for 
 
 from collections.abc import Callable
 
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import DefaultGraph, NamedNode, Store
 
-from kg.site.graph_reads import labels_of, scheme_tree, select
-from kg.vocab import KG_NS, OWL_NS, SKOS_NS
+from kg.site.graph_reads import (
+    BROADER,
+    NOTATION,
+    ancestry,
+    category_notation,
+    first_value,
+    labels_of,
+    members,
+    narrower_closure,
+    notation_key,
+    objects,
+    scheme_tree,
+    subjects,
+)
+from kg.vocab import BIBO, DCTERMS, KG, KG_NS, OWL_NS, RDF, RDF_NS, SKOS_NS
+
+RDF_MEMBER_PREFIX = RDF_NS + "_"
 
 #: The taxonomies kg publishes (their schemes are `<base>taxonomy/<name>`).
 SCHEMES = ["mitigation", "stage", "actor", "rmf-function"]
@@ -47,106 +62,91 @@ def kind_of(store: Store, node: NamedNode, types: list[str]) -> str:
 
 # --- mitigation ------------------------------------------------------------------------------
 
-CATEGORY_PATH = """
-SELECT ?this ?c ?notation WHERE {
-  ?this kg:category ?own . ?own skos:broader* ?c .
-  OPTIONAL { ?c skos:notation ?notation }
-}"""
-
-SAME_DOCUMENT = """
-SELECT ?this ?m ?code WHERE {
-  ?this kg:sourceDocument ?d . ?m kg:sourceDocument ?d ; a kg:Mitigation .
-  FILTER(?m != ?this)
-  OPTIONAL { ?m kg:category/skos:notation ?code }
-} ORDER BY ?code ?m LIMIT 200"""
-
-HEADING_PATH = "SELECT ?this ?path WHERE { ?this kg:sourceHeading/kg:headingPath ?path }"
+#: Entries of the same document a mitigation page lists at most.
+RELATED = 200
 
 
 def mitigation(store: Store, node: NamedNode, page: int) -> dict:
-    path = select(store, CATEGORY_PATH, node)
-    path.sort(key=lambda row: len(row["notation"].value.split(".")) if "notation" in row else 0)
-    related = select(store, SAME_DOCUMENT, node)
-    labels = labels_of(store, [r["c"] for r in path] + [r["m"] for r in related])
-    heading = select(store, HEADING_PATH, node)
+    categories = objects(store, node, KG.category)
+    path = ancestry(store, categories[0]) if categories else []
+    related: list[tuple[str, str | None]] = []
+    for document in objects(store, node, KG.sourceDocument)[:1]:
+        others = [m for m in subjects(store, KG.sourceDocument, document) if m != node]
+        related = sorted(
+            ((m.value, category_notation(store, m)) for m in others),
+            key=lambda item: (notation_key(item[1]), item[0]),
+        )[:RELATED]
+    headings = objects(store, node, KG.sourceHeading)
+    heading_path = first_value(store, headings[0], KG.headingPath) if headings else None
+    labels = labels_of(store, [*path, *(NamedNode(m) for m, _ in related)])
     return {
-        "category_path": [(r["c"].value, _value(r, "notation")) for r in path],
-        "related": [(r["m"].value, _value(r, "code")) for r in related],
-        "heading_path": heading[0]["path"].value if heading else None,
+        "category_path": [(c.value, first_value(store, c, NOTATION)) for c in path],
+        "related": related,
+        "heading_path": heading_path,
         "labels": labels,
     }
 
 
 # --- document --------------------------------------------------------------------------------
 
-AUTHORS = """
-SELECT ?this ?slot ?author WHERE {
-  ?this bibo:authorList ?list . ?list ?slot ?author .
-  FILTER(STRSTARTS(STR(?slot), STR(rdf:_)))
-}"""
-
-DOCUMENT_MITIGATIONS = """
-SELECT ?this ?m ?category ?code ?heading ?path WHERE {
-  ?m kg:sourceDocument ?this ; a kg:Mitigation .
-  OPTIONAL { ?m kg:category ?category OPTIONAL { ?category skos:notation ?code } }
-  OPTIONAL { ?m kg:sourceHeading ?heading OPTIONAL { ?heading kg:headingPath ?path } }
-}"""
-
 
 def document(store: Store, node: NamedNode, page: int) -> dict:
-    slots = select(store, AUTHORS, node)
-    slots.sort(key=lambda row: int(row["slot"].value.rsplit("_", 1)[1]))
-    rows = select(store, DOCUMENT_MITIGATIONS, node)
-    nodes = [r["author"] for r in slots] + [r["m"] for r in rows]
-    nodes += [r["category"] for r in rows if "category" in r]
-    mitigations = sorted(
-        {(r["m"].value, _value(r, "category"), _value(r, "code"), _value(r, "path")) for r in rows},
-        key=lambda m: (_code_key(m[2]), m[0]),
-    )
+    authors = []
+    for author_list in objects(store, node, BIBO.authorList)[:1]:
+        slots = [
+            (quad.predicate.value, quad.object)
+            for quad in store.quads_for_pattern(author_list, None, None, DefaultGraph())
+            if quad.predicate.value.startswith(RDF_MEMBER_PREFIX)
+        ]
+        slots.sort(key=lambda slot: int(slot[0][len(RDF_MEMBER_PREFIX) :]))
+        authors = [author for _, author in slots if isinstance(author, NamedNode)]
+    rows = []
+    for mitigation in subjects(store, KG.sourceDocument, node):
+        category = (objects(store, mitigation, KG.category) or [None])[0]
+        heading = (objects(store, mitigation, KG.sourceHeading) or [None])[0]
+        rows.append(
+            (
+                mitigation.value,
+                category.value if category else None,
+                first_value(store, category, NOTATION) if category else None,
+                first_value(store, heading, KG.headingPath) if heading else None,
+            )
+        )
+    rows.sort(key=lambda m: (notation_key(m[2]), m[0]))
+    nodes = [*authors, *(NamedNode(r[0]) for r in rows)]
+    nodes += [NamedNode(c) for c in {r[1] for r in rows if r[1]}]
     return {
-        "authors": [r["author"].value for r in slots],
-        "mitigations": mitigations,  # (iri, category, code, heading path)
+        "authors": [a.value for a in authors],
+        "mitigations": rows,  # (iri, category, code, heading path)
         "labels": labels_of(store, nodes),
     }
 
 
 # --- concepts: categories, stages, actors, functions, headings --------------------------------
 
-MEMBERS = """
-SELECT ?this ?m ?code WHERE {
-  { SELECT DISTINCT ?this ?m WHERE { ?c skos:broader* ?this . ?m ?p ?c ; a kg:Mitigation } }
-  OPTIONAL { ?m kg:category/skos:notation ?code }
-} ORDER BY ?code ?m"""
-
-MEMBER_COUNT = """
-SELECT ?this (COUNT(DISTINCT ?m) AS ?n) WHERE {
-  ?c skos:broader* ?this . ?m ?p ?c ; a kg:Mitigation
-} GROUP BY ?this"""
-
-NARROWER = """
-SELECT ?this ?narrower (COUNT(DISTINCT ?m) AS ?n) WHERE {
-  ?narrower skos:broader ?this .
-  OPTIONAL { ?c skos:broader* ?narrower . ?m ?p ?c ; a kg:Mitigation }
-} GROUP BY ?this ?narrower"""
-
 
 def concept(store: Store, node: NamedNode, page: int) -> dict:
+    found = members(store, node)
     offset = (page - 1) * PAGE_SIZE
-    members = select(store, f"{MEMBERS} LIMIT {PAGE_SIZE} OFFSET {offset}", node)
-    count = select(store, MEMBER_COUNT, node)
-    narrower = select(store, NARROWER, node)
-    labels = labels_of(store, [r["m"] for r in members] + [r["narrower"] for r in narrower])
+    shown = found.ordered[offset : offset + PAGE_SIZE]
+    narrower = sorted(
+        narrower_of(store, node),
+        key=lambda n: (notation_key(first_value(store, n, NOTATION)), n.value),
+    )
+    counts = [(n.value, found.count_below(set(narrower_closure(store, n)))) for n in narrower]
     return {
-        "members": [(r["m"].value, _value(r, "code")) for r in members],
-        "total": int(count[0]["n"].value) if count else 0,
+        "members": shown,
+        "total": len(found.ordered),
         "page": page,
         "page_size": PAGE_SIZE,
-        "narrower": sorted(
-            ((r["narrower"].value, int(r["n"].value)) for r in narrower),
-            key=lambda n: (_code_key(labels.get(n[0], "")), n[0]),
-        ),
-        "labels": labels,
+        "narrower": counts,
+        "labels": labels_of(store, [*(NamedNode(m) for m, _ in shown), *narrower]),
     }
+
+
+def narrower_of(store: Store, concept: NamedNode) -> list[NamedNode]:
+    """The concepts directly below `concept`."""
+    return subjects(store, BROADER, concept)
 
 
 def scheme(store: Store, node: NamedNode, page: int) -> dict:
@@ -155,37 +155,37 @@ def scheme(store: Store, node: NamedNode, page: int) -> dict:
 
 # --- author, file graph ----------------------------------------------------------------------
 
-AUTHOR_DOCUMENTS = """
-SELECT ?this ?d ?year (COUNT(DISTINCT ?m) AS ?n) WHERE {
-  ?d dcterms:creator ?this .
-  OPTIONAL { ?d dcterms:issued ?year }
-  OPTIONAL { ?m kg:sourceDocument ?d ; a kg:Mitigation }
-} GROUP BY ?this ?d ?year ORDER BY DESC(?year) ?d"""
-
 
 def author(store: Store, node: NamedNode, page: int) -> dict:
-    rows = select(store, AUTHOR_DOCUMENTS, node)
+    documents = [
+        (d.value, first_value(store, d, DCTERMS.issued), len(subjects(store, KG.sourceDocument, d)))
+        for d in subjects(store, DCTERMS.creator, node)
+    ]
+    documents.sort(key=lambda d: (-(int(d[1]) if (d[1] or "").isdigit() else 0), d[0]))
     return {
-        "documents": [(r["d"].value, _value(r, "year"), int(r["n"].value)) for r in rows],
-        "labels": labels_of(store, [r["d"] for r in rows]),
+        "documents": documents,
+        "labels": labels_of(store, [NamedNode(d[0]) for d in documents]),
     }
 
 
-GRAPH_MEMBERS = """
-SELECT ?this ?m ?code WHERE {
-  GRAPH ?this { ?m a kg:Mitigation OPTIONAL { ?m kg:category ?c } }
-  OPTIONAL { ?c skos:notation ?code }
-} ORDER BY ?code ?m LIMIT 500"""
-GRAPH_SIZE = "SELECT ?this (COUNT(*) AS ?n) WHERE { GRAPH ?this { ?s ?p ?o } } GROUP BY ?this"
+#: Mitigations a graph's page lists at most.
+GRAPH_MEMBERS = 500
 
 
 def graph(store: Store, node: NamedNode, page: int) -> dict:
-    members = select(store, GRAPH_MEMBERS, node)
-    size = select(store, GRAPH_SIZE, node)
+    stated = {
+        quad.subject
+        for quad in store.quads_for_pattern(None, RDF.type, KG.Mitigation, node)
+        if isinstance(quad.subject, NamedNode)
+    }
+    listed = sorted(
+        ((m.value, category_notation(store, m)) for m in stated),
+        key=lambda item: (notation_key(item[1]), item[0]),
+    )[:GRAPH_MEMBERS]
     return {
-        "members": [(r["m"].value, _value(r, "code")) for r in members],
-        "triples": int(size[0]["n"].value) if size else 0,
-        "labels": labels_of(store, [r["m"] for r in members]),
+        "members": listed,
+        "triples": sum(1 for _ in store.quads_for_pattern(None, None, None, node)),
+        "labels": labels_of(store, [NamedNode(m) for m, _ in listed]),
     }
 
 
@@ -199,13 +199,5 @@ READERS: dict[str, Callable[[Store, NamedNode, int], dict]] = {
 }
 
 
-def _value(row: dict, name: str) -> str | None:
-    return row[name].value if name in row else None
-
-
-def _code_key(code: str | None) -> tuple:
-    """Notations in numeric order (2.10 after 2.9), others after them."""
-    parts = (code or "").split(".")
-    if code and all(p.isdigit() for p in parts):
-        return (0, tuple(int(p) for p in parts))
-    return (1, (code or "",))
+def _notation(quad) -> str | None:
+    return quad.object.value if quad is not None else None

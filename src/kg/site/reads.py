@@ -6,7 +6,7 @@ from typing import Any
 
 from pyoxigraph import NamedNode, Store, serialize
 
-from kg.server.negotiation import RDF
+from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.server.task import Task
 from kg.site import kinds
 from kg.site.graph_reads import (
@@ -14,12 +14,15 @@ from kg.site.graph_reads import (
     TreeNode,
     describe,
     exists,
+    first_value,
     labels_of,
     scheme_tree,
     select,
 )
 from kg.store import Snapshot
-from kg.vocab import KG_NS, ONTOLOGY_IRI, PREFIXES
+from kg.vocab import KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV, RDF
+
+TYPE = RDF.type
 
 
 @dataclass
@@ -56,7 +59,9 @@ class ResourceTask(Task):
     def _read(self, store: Store, node: NamedNode, format_name: str | None):
         description = describe(store, node)
         if format_name is not None:
-            return serialize(description.triples(), format=RDF[format_name], prefixes=PREFIXES)
+            return serialize(
+                description.triples(), format=RDF_FORMATS[format_name], prefixes=PREFIXES
+            )
         kind = kinds.kind_of(store, node, description.types)
         page = ResourcePage(description, kind, _graphs_of(store, node))
         page.extra = kinds.READERS.get(kind, _nothing)(store, node, max(self.page, 1))
@@ -65,14 +70,6 @@ class ResourceTask(Task):
 
 def _nothing(store: Store, node: NamedNode, page: int) -> dict:
     return {}
-
-
-PROVENANCE = """
-SELECT ?this ?g ?file ?time WHERE {
-  GRAPH ?g { ?this ?p ?o }
-  OPTIONAL { ?g kg:sourceFile ?file }
-  OPTIONAL { ?g prov:generatedAtTime ?time }
-}"""
 
 
 @dataclass(frozen=True)
@@ -86,13 +83,21 @@ class Statement:
 
 
 def _graphs_of(store: Store, node: NamedNode) -> list[Statement]:
-    found: dict[str, Statement] = {}
-    for row in select(store, PROVENANCE, node):
-        graph = row["g"].value
-        if graph not in found:
-            file, time = row.get("file"), row.get("time")
-            found[graph] = Statement(graph, file and file.value, time and time.value)
-    return [found[g] for g in sorted(found)]
+    # Everything kg states has a type, so the graphs typing the resource are those stating it
+    # (its other statements may be long texts, repeated in every graph of a document).
+    graphs = {
+        quad.graph_name
+        for quad in store.quads_for_pattern(node, TYPE, None, None)
+        if isinstance(quad.graph_name, NamedNode)
+    }
+    return [
+        Statement(
+            graph.value,
+            first_value(store, graph, KG.sourceFile),
+            first_value(store, graph, PROV.generatedAtTime),
+        )
+        for graph in sorted(graphs, key=lambda g: g.value)
+    ]
 
 
 # --- the home page, the coverage map, the ontology -------------------------------------------
