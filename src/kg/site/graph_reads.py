@@ -9,7 +9,7 @@ from itertools import islice
 from cachetools import LRUCache
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store, Variable
 
-from kg.vocab import DCTERMS_NS, FOAF_NS, KG, OWL_NS, PREFIXES, RDFS_NS, SKOS_NS
+from kg.vocab import BIBO, DCTERMS, DCTERMS_NS, FOAF_NS, KG, OWL_NS, PREFIXES, RDFS_NS, SKOS_NS
 
 #: Incoming arcs a description holds at most (a category may be the object of thousands).
 MAX_INCOMING = 500
@@ -176,6 +176,15 @@ def _fallback_label(store: Store, node: NamedNode) -> str | None:
         return text if len(text) <= QUOTE_LABEL else text[: QUOTE_LABEL - 1].rstrip() + "…"
     for quad in store.quads_for_pattern(node, NOTATION, None, default):
         return quad.object.value
+    # Nodes that exist for a document: its heading scheme and its list of authors.
+    for quad in store.quads_for_pattern(node, KG.inDocument, None, default):
+        title = first_value(store, quad.object, DCTERMS.title)
+        if title is not None:
+            return f"Headings of {title}"
+    for quad in store.quads_for_pattern(None, BIBO.authorList, node, default):
+        title = first_value(store, quad.subject, DCTERMS.title)
+        if title is not None:
+            return f"Authors of {title}"
     return None
 
 

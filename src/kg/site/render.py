@@ -48,7 +48,8 @@ class Renderer:
 
     def term(self, term: object, labels: dict[str, str]) -> Markup:
         if isinstance(term, NamedNode):
-            return self.link(term.value, labels.get(term.value) or curie(term.value))
+            shown = labels.get(term.value) or self.paths.local(term.value) or curie(term.value)
+            return self.link(term.value, shown)
         if isinstance(term, BlankNode):
             return Markup("<span class=blank>_:{}</span>").format(term.value)
         if isinstance(term, Literal):

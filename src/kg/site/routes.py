@@ -18,6 +18,12 @@ from kg.site.resource_view import Resource, by_category, by_heading
 from kg.site.web import HTML, NotFound, Site, cached, page_number, site_of
 from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI
 
+#: The template of each kind of resource page (others get the generic one).
+TEMPLATES = {
+    kind: f"{kind}.html"
+    for kind in ("mitigation", "document", "concept", "scheme", "author", "graph")
+}
+
 # --- resources -------------------------------------------------------------------------------
 
 
@@ -75,15 +81,7 @@ def _resource_html(site: Site, data, local: str, page: int) -> bytes:
     if data.kind == "document":
         context["by_category"] = by_category(data.extra["mitigations"])
         context["by_heading"] = by_heading(data.extra["mitigations"])
-    template = {
-        "mitigation": "mitigation.html",
-        "document": "document.html",
-        "concept": "concept.html",
-        "scheme": "scheme.html",
-        "author": "author.html",
-        "graph": "graph.html",
-    }.get(data.kind, "resource.html")
-    return site.renderer.page(template, **context)
+    return site.renderer.page(TEMPLATES.get(data.kind, "resource.html"), **context)
 
 
 def _breadcrumbs(site: Site, r: Resource, data, labels: dict) -> list[tuple[str, str | None]]:
@@ -149,13 +147,14 @@ async def coverage(request: Request) -> Response:
 async def ontology(request: Request) -> Response:
     site = site_of(request)
     suffix = request.path_params.get("suffix")
+    links = {"Link": link_header(ONTOLOGY_PATH), "Vary": "Accept"}
     if suffix is not None:
         view = SUFFIXES.get(f".{suffix}")
         if view is None:
             raise NotFound(ONTOLOGY_IRI + "." + suffix)
     else:
         view = choose_view(request.headers.get("accept"))
-    links = {"Link": link_header(ONTOLOGY_PATH), "Vary": "Accept"}
+        links["Content-Location"] = ONTOLOGY_PATH + _suffix(view)
     if view != "html":  # the ontology's RDF is its whole graph, as loaded
         service = service_of(request)
         rdf_format = RDF[view]
