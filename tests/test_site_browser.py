@@ -186,7 +186,8 @@ def test_a_filter_narrows_the_search_to_the_concepts_mitigations(page):
     found = page.locator("ol.results > li > a").evaluate_all("links => links.map(a => a.pathname)")
     assert total > 0 and len(found) == total
     assert all(
-        kind.startswith("mitigation") for kind in page.locator("ol.results .meta").all_inner_texts()
+        kind.lower().startswith("mitigation")
+        for kind in page.locator("ol.results .meta").all_inner_texts()
     )
 
     # The same mitigations the stage's own page lists.

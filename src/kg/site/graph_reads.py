@@ -9,7 +9,18 @@ from itertools import islice
 from cachetools import LRUCache
 from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, Store, Variable
 
-from kg.vocab import BIBO, DCTERMS, DCTERMS_NS, FOAF_NS, KG, OWL_NS, PREFIXES, RDFS_NS, SKOS_NS
+from kg.vocab import (
+    BIBO,
+    DCTERMS,
+    DCTERMS_NS,
+    FOAF_NS,
+    KG,
+    OWL_NS,
+    PREFIXES,
+    RDF_NS,
+    RDFS_NS,
+    SKOS_NS,
+)
 
 #: Incoming arcs a description holds at most (a category may be the object of thousands).
 MAX_INCOMING = 500
@@ -66,8 +77,10 @@ def describe(store: Store, node: NamedNode) -> Description:
         more = list(store.quads_for_pattern(blank, None, None, default))
         outgoing.extend(more)
         blanks.extend(q.object for q in more if isinstance(q.object, BlankNode))
+    outgoing.sort(key=lambda q: (q.subject != node, _predicate_key(q.predicate), str(q.object)))
     incoming = list(islice(store.quads_for_pattern(None, None, node, default), MAX_INCOMING + 1))
     more_incoming = len(incoming) > MAX_INCOMING
+    incoming.sort(key=lambda q: (_predicate_key(q.predicate), str(q.subject)))
     description = Description(
         iri=node.value,
         types=[q.object.value for q in outgoing if q.subject == node and q.predicate == _TYPE],
@@ -84,6 +97,17 @@ def describe(store: Store, node: NamedNode) -> Description:
 
 
 _TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_MEMBER = "http://www.w3.org/1999/02/22-rdf-syntax-ns#_"
+
+
+def _predicate_key(predicate: NamedNode) -> tuple:
+    """rdf:type first, container slots in numeric order (rdf:_2 before rdf:_10), then by IRI."""
+    iri = predicate.value
+    if predicate == _TYPE:
+        return (0, 0, "")
+    if iri.startswith(_MEMBER) and iri[len(_MEMBER) :].isdigit():
+        return (1, int(iri[len(_MEMBER) :]), "")
+    return (2, 0, iri)
 
 
 def _is_iri(term: object) -> bool:
@@ -359,11 +383,16 @@ def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
     for node in concepts.values():
         parent = node.broader if node.broader in concepts else None
         children[parent].append(node)
+    position = listed_order(store)
     ordered: list[TreeNode] = []
 
     def walk(parent: str | None, depth: int, path: tuple[str, ...]) -> int:
         total = 0
-        for node in sorted(children.get(parent, []), key=_tree_order):
+        siblings = sorted(
+            children.get(parent, []),
+            key=lambda node: (position.get(node.iri, len(position)), _tree_order(node)),
+        )
+        for node in siblings:
             if node.iri in path:  # a cycle in broader: stop rather than recurse forever
                 continue
             node.depth = depth
@@ -374,6 +403,32 @@ def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
 
     walk(None, 0, ())
     return ordered
+
+
+ORDERED_COLLECTION = NamedNode(SKOS_NS + "OrderedCollection")
+MEMBER_LIST = NamedNode(SKOS_NS + "memberList")
+FIRST = NamedNode(RDF_NS + "first")
+REST = NamedNode(RDF_NS + "rest")
+
+
+def listed_order(store: Store) -> dict[str, int]:
+    """Positions of concepts in the taxonomies' ordered collections (skos:OrderedCollection),
+    the order people read them in; concepts in none sort after, by notation or label."""
+    default = DefaultGraph()
+    position: dict[str, int] = {}
+    for collection in subjects(store, _TYPE, ORDERED_COLLECTION):
+        for head in objects(store, collection, MEMBER_LIST):
+            index, cell, seen = 0, head, set()
+            while isinstance(cell, BlankNode | NamedNode) and cell not in seen:
+                seen.add(cell)
+                first = next(store.quads_for_pattern(cell, FIRST, None, default), None)
+                if first is None:
+                    break
+                position.setdefault(first.object.value, index)
+                index += 1
+                rest = next(store.quads_for_pattern(cell, REST, None, default), None)
+                cell = rest.object if rest is not None else None
+    return position
 
 
 def _tree_order(node: TreeNode) -> tuple:

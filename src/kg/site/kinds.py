@@ -133,7 +133,14 @@ def concept(store: Store, node: NamedNode, page: int) -> dict:
         narrower_of(store, node),
         key=lambda n: (notation_key(first_value(store, n, NOTATION)), n.value),
     )
-    counts = [(n.value, found.count_below(set(narrower_closure(store, n)))) for n in narrower]
+    counts = [
+        (
+            n.value,
+            first_value(store, n, NOTATION),
+            found.count_below(set(narrower_closure(store, n))),
+        )
+        for n in narrower
+    ]
     return {
         "members": shown,
         "total": len(found.ordered),

@@ -64,9 +64,18 @@ class Renderer:
         return escape(str(term))
 
 
+#: Namespaces pages abbreviate: the queries' prefixes and a few the ontology's header uses.
+SHOWN_PREFIXES = {
+    **PREFIXES,
+    "vann": "http://purl.org/vocab/vann/",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+}
+
+
 def curie(iri: str) -> str:
     """A prefixed name for an IRI in a known namespace, else the IRI."""
-    for prefix, namespace in PREFIXES.items():
+    for prefix, namespace in SHOWN_PREFIXES.items():
         if iri.startswith(namespace) and len(iri) > len(namespace):
             return f"{prefix}:{iri[len(namespace) :]}"
     return iri

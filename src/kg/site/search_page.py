@@ -46,7 +46,7 @@ async def search(request: Request) -> Response:
                 "category": "Category",
                 "stage": "Lifecycle stage",
                 "actor": "Actor",
-                "function": "RMF function",
+                "function": "NIST AI RMF function",
             },
             page_link=lambda n: "/search?" + urlencode({"q": text, **chosen, "page": n}),
             searched=bool(text or filters),
