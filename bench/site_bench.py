@@ -36,6 +36,7 @@ Writes bench/results/site.json.
 
 import argparse
 import contextlib
+import hashlib
 import http.client
 import itertools
 import json
@@ -49,6 +50,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -300,38 +302,47 @@ class Phase:
     def __exit__(self, *_: object) -> None:
         wall = time.perf_counter() - self.started
         self.server_cpu = tree_cpu(self.server.pid) - self.cpu
-        own = own_cpu() - self.own
+        self.client_cpu = own = own_cpu() - self.own
         other = machine_busy() - self.machine - self.server_cpu - own
         self.background = max(0.0, other / (max(wall, 1e-6) * (os.cpu_count() or 1)))
 
 
-def sequential(server: Server, series: Series, requests: list[Request], rdf: bool) -> None:
-    """Requests one after another on one connection (concurrency 1)."""
+def sequential(
+    server: Server,
+    series: Series,
+    requests: list[Request],
+    rdf: bool,
+    deadline: float = math.inf,
+) -> list[int]:
+    """Requests one after another on one connection (concurrency 1), until `deadline` (no new
+    request after it). Returns the positions of the good answers."""
     connection = Connection(server.port)
     replies = []
     with Phase(server) as phase:
         for request in requests:
+            if time.perf_counter() >= deadline:
+                break
             try:
-                reply = connection.get(request.target, request.accept)
+                replies.append((request, connection.get(request.target, request.accept)))
             except (OSError, http.client.HTTPException) as error:
-                series.requests += 1
-                series.errors.append({"url": request.target, "problem": repr(error)[:300]})
-                continue
-            replies.append((request, reply))
+                replies.append((request, Reply(0, "", "", repr(error)[:300].encode(), 0.0)))
     connection.close()
     series.server_cpu += phase.server_cpu
     series.background.append(phase.background)
-    for request, reply in replies:  # checked after the phase: the checks take no server time
-        if series.check(request, reply):
-            series.latencies.append(reply.seconds)
-            series.slowest.append((reply.seconds, request.target))
-            series.slowest = sorted(series.slowest, reverse=True)[:3]
-            if request.x_cache and reply.x_cache != request.x_cache:
-                series.unexpected_x_cache.append(request.target)
-            if rdf and reply.media_type.startswith(TURTLE):
-                triples = count_triples(reply.body)
-                if triples is not None:
-                    series.triples.append(triples)
+    good = []
+    for position, (request, reply) in enumerate(replies):  # checked after the phase
+        if not series.check(request, reply):
+            continue
+        good.append(position)
+        series.latencies.append(reply.seconds)
+        series.slowest = sorted([*series.slowest, (reply.seconds, request.target)])[-3:]
+        if request.x_cache and reply.x_cache != request.x_cache:
+            series.unexpected_x_cache.append(request.target)
+        if rdf and reply.media_type.startswith(TURTLE):
+            triples = count_triples(reply.body)
+            if triples is not None:
+                series.triples.append(triples)
+    return good
 
 
 def concurrent(
@@ -343,15 +354,17 @@ def concurrent(
     budget: float,
     max_requests: int,
     concurrency: int = 8,
-) -> None:
+) -> list[int]:
     """Requests from `concurrency` threads, each on its kept-alive connection: each request once
-    (cold), or the list over and over until `max_requests` or `budget` seconds (warm); requests
-    in flight at the end complete. Pages per second count the good answers."""
+    (cold), or the list over and over (warm), until `max_requests` are sent or `budget` seconds
+    passed; requests in flight then complete. Pages per second count the good answers over the
+    phase's wall time. Returns the positions (in `requests`) of the good answers of a cold
+    phase."""
     source = itertools.cycle(requests) if cycle else iter(requests)
     lock = threading.Lock()
     replies: list[tuple[Request, Reply | None, str]] = []
     started = time.perf_counter()
-    deadline = started + budget if cycle else math.inf
+    deadline = started + budget
     finished = [started]
 
     def worker() -> None:
@@ -381,8 +394,8 @@ def concurrent(
         for thread in threads:
             thread.join()
     seconds = finished[0] - started
-    good, latencies, errors, x_cache = 0, [], [], {}
-    for request, reply, failure in replies:
+    good, latencies, errors, x_cache = [], [], [], {}
+    for position, (request, reply, failure) in enumerate(replies):
         if reply is None:
             errors.append({"url": request.target, "problem": failure})
             continue
@@ -391,14 +404,14 @@ def concurrent(
             body = reply.body[:400].decode("utf-8", "replace")
             errors.append({"url": request.target, "status": reply.status, "body": body})
             continue
-        good += 1
+        good.append(position)
         latencies.append(reply.seconds)
     latencies.sort()
     series.c8 = {
         "requests": len(replies),
-        "distinct": len(requests),
+        "distinct": min(len(requests), len(replies)),
         "errors": len(errors),
-        "pages_per_s": round(good / seconds, 1) if seconds and good else None,
+        "pages_per_s": round(len(good) / seconds, 1) if seconds and good else None,
         "median_ms": ms(statistics.median(latencies)) if latencies else None,
         "p99_ms": ms(latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))])
         if latencies
@@ -408,9 +421,13 @@ def concurrent(
         "server_cpu_ms_per_request": round(phase.server_cpu * 1000 / len(replies), 2)
         if replies
         else None,
+        "client_cpu_ms_per_request": round(phase.client_cpu * 1000 / len(replies), 2)
+        if replies
+        else None,
         "background_cpu_share": round(phase.background, 3),
         **({"first_error": errors[0]} if errors else {}),
     }
+    return [] if cycle else good
 
 
 # --- the data's IRIs ----------------------------------------------------------------------------
@@ -468,6 +485,19 @@ def pick(kg: Server, kind: Kind, share: float, seed: int) -> Picked:
 
 
 # --- servers ------------------------------------------------------------------------------------
+
+
+def kg_source() -> dict:
+    """A digest of kg's source (src/kg: code, templates, static files) and its newest change: the
+    source may be edited while the benchmark runs, and each round starts kg afresh."""
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in sorted((ROOT / "src" / "kg").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+            newest = max(newest, path.stat().st_mtime)
+    changed = datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds")
+    return {"digest": digest.hexdigest()[:16], "newest_change": changed}
 
 
 def kg_server(store: Path, size: int, number: int) -> Server:
@@ -532,45 +562,67 @@ def warm_up(kg: Server, oxigraph: Server, picked: list[Picked], timings: dict) -
 
 
 def slices(picked: Picked, rounds: int, number: int) -> list[str]:
-    """What one round asks for: the whole list of a small kind, else the round's share."""
-    if len(picked.measured) < SMALL:
-        return picked.measured
-    return picked.measured[number::rounds]
+    """What one round asks for: the whole list of a small kind (each round starting further on,
+    so that a time box still reaches every IRI over the rounds), else the round's share."""
+    items = picked.measured
+    if len(items) < SMALL:
+        start = number * len(items) // rounds
+        return items[start:] + items[:start]
+    return items[number::rounds]
 
 
 def measure_round_c1(
-    kg: Server, oxigraph: Server, picked: list[Picked], found: dict, rounds: int, number: int
+    kg: Server,
+    oxigraph: Server,
+    picked: list[Picked],
+    found: dict,
+    settings: "Settings",
+    number: int,
 ) -> None:
-    """Concurrency 1, kind after kind on a fresh kg: cold HTML, cold Turtle, oxigraph's DESCRIBE,
-    then the same IRIs warm (HTML, Turtle), repeated up to MIN_WARM requests."""
+    """Concurrency 1, kind after kind on a fresh kg: cold HTML (time-boxed: `kind_budget` over
+    all rounds), then for the pages it reached, cold Turtle, oxigraph's DESCRIBE, and the same
+    pages warm (HTML, Turtle), repeated up to MIN_WARM requests."""
     for chosen in picked:
-        items = slices(chosen, rounds, number)
+        items = slices(chosen, settings.rounds, number)
         if not items:
             continue
         series = found[chosen.kind.name]
-        repeats = max(1, math.ceil(MIN_WARM / len(items)))
-        plan = [("kg_html_cold", kg, items), ("kg_html_warm", kg, items * repeats)]
+        deadline = time.perf_counter() + settings.kind_budget / settings.rounds
+        requests = chosen.requests(items, "kg_html_cold")
+        good = sequential(kg, series["kg_html_cold"], requests, chosen.kind.rdf, deadline)
+        reached = [items[position] for position in good]
+        if not reached:
+            continue
+        repeats = max(1, math.ceil(MIN_WARM / len(reached)))
+        plan = [("kg_html_warm", kg, reached * repeats)]
         if chosen.kind.rdf:
             plan = [
-                ("kg_html_cold", kg, items),
-                ("kg_turtle_cold", kg, items),
-                ("oxigraph_describe", oxigraph, items),
-                ("kg_html_warm", kg, items * repeats),
-                ("kg_turtle_warm", kg, items * repeats),
+                ("kg_turtle_cold", kg, reached),
+                ("oxigraph_describe", oxigraph, reached),
+                ("kg_html_warm", kg, reached * repeats),
+                ("kg_turtle_warm", kg, reached * repeats),
             ]
         for name, server, chosen_items in plan:
             requests = chosen.requests(chosen_items, name)
             sequential(server, series[name], requests, rdf=chosen.kind.rdf)
+        cold = series["kg_html_cold"]
+        print(
+            f"    {chosen.kind.name:15} {len(reached):4} cold pages, last "
+            f"{ms(cold.latencies[-1]) if cold.latencies else '-'} ms",
+            flush=True,
+        )
 
 
 def measure_c8(
     kg: Server, oxigraph: Server, picked: list[Picked], found: dict, settings: "Settings"
 ) -> None:
-    """Concurrency 8 on a fresh kg: each kind cold (every IRI once, when there are enough), then
-    warm (the same IRIs over and over), and oxigraph's DESCRIBEs of them."""
+    """Concurrency 8 on a fresh kg: each kind cold (each IRI once, time-boxed, when there are
+    enough IRIs), oxigraph's DESCRIBEs of them, then warm: the pages answered cold over and over
+    (or, where no cold phase ran, a few pages requested once beforehand, untimed)."""
     for chosen in picked:
         series = found[chosen.kind.name]
         items = chosen.measured
+        cached: dict[str, list[str]] = {}
         cold = ["kg_html_cold"] + (["kg_turtle_cold"] if chosen.kind.rdf else [])
         for name in cold:
             if len(items) < MIN_COLD_C8:
@@ -579,31 +631,43 @@ def measure_c8(
                     "note": f"{len(items)} distinct IRIs: too few for a cold phase at c=8",
                 }
                 continue
-            concurrent(
+            good = concurrent(
                 kg,
                 series[name],
                 chosen.requests(items, name),
                 cycle=False,
-                budget=math.inf,
+                budget=settings.c8_cold_budget,
                 max_requests=len(items),
             )
-        warm = ["kg_html_warm"]
+            cached[name] = [items[position] for position in good]
+        warm = [("kg_html_warm", "kg_html_cold")]
         if chosen.kind.rdf:
-            warm = ["oxigraph_describe", "kg_html_warm", "kg_turtle_warm"]
-        for name in warm:
-            server = oxigraph if name == "oxigraph_describe" else kg
+            warm += [("kg_turtle_warm", "kg_turtle_cold")]
             concurrent(
-                server,
-                series[name],
-                chosen.requests(items, name),
+                oxigraph,
+                series["oxigraph_describe"],
+                chosen.requests(items, "oxigraph_describe"),
                 cycle=True,
                 budget=settings.c8_budget,
                 max_requests=settings.c8_max_requests,
             )
-        line = series["kg_html_cold"].c8.get("pages_per_s") or series["kg_html_warm"].c8.get(
-            "pages_per_s"
+        for name, cold_name in warm:
+            pages = cached.get(cold_name)
+            if not pages:  # no cold phase: fill the cache first (untimed)
+                pages = items[: settings.prime]
+                sequential(kg, Series(), chosen.requests(pages, cold_name), rdf=False)
+            concurrent(
+                kg,
+                series[name],
+                chosen.requests(pages, name),
+                cycle=True,
+                budget=settings.c8_budget,
+                max_requests=settings.c8_max_requests,
+            )
+        line = [series[n].c8.get("pages_per_s") for n in ("kg_html_cold", "kg_html_warm")]
+        print(
+            f"    {chosen.kind.name:15} kg HTML pages/s cold {line[0]}, warm {line[1]}", flush=True
         )
-        print(f"  c=8 {chosen.kind.name:15} kg HTML {line} pages/s", flush=True)
 
 
 # --- the run ------------------------------------------------------------------------------------
@@ -614,8 +678,11 @@ class Settings:
     sizes: list[int]
     share: float  # of each kind's sample size
     rounds: int
-    c8_budget: float
+    kind_budget: float  # seconds of cold HTML requests per kind at c=1, over all rounds
+    c8_cold_budget: float
+    c8_budget: float  # warm phases at c=8
     c8_max_requests: int
+    prime: int  # pages put in the cache before a warm phase at c=8 that had no cold phase
     wait_quiet: float
     seed: int
 
@@ -638,6 +705,7 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
         },
         "servers": {"kg": {"startup_s": [], "peak_rss_mb": 0}, "oxigraph": {}},
         "warmup_ms": {},
+        "kg_source": [],  # at each start of kg
         "notes": [],
     }
     oxigraph = oxigraph_server(oxigraph_binary, ox_store, size)
@@ -652,6 +720,7 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
             if settings.wait_quiet:
                 share = wait_for_quiet(settings.wait_quiet)
                 report.setdefault("background_cpu_share_before_rounds", []).append(round(share, 3))
+            report["kg_source"].append(kg_source())
             kg = kg_server(kg_store, size, number)
             kg.start(timeout=300)
             report["servers"]["kg"]["startup_s"].append(round(kg.startup_seconds, 2))
@@ -669,7 +738,7 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
                 if c8:
                     measure_c8(kg, oxigraph, picked, found, settings)
                 else:
-                    measure_round_c1(kg, oxigraph, picked, found, settings.rounds, number)
+                    measure_round_c1(kg, oxigraph, picked, found, settings, number)
             kg_report = report["servers"]["kg"]
             kg_report["peak_rss_mb"] = max(kg_report["peak_rss_mb"], round(memory.peak / 2**20))
             report["servers"]["oxigraph"]["peak_rss_mb"] = max(
@@ -682,6 +751,10 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
         if kg is not None:
             kg.stop()
         oxigraph.stop()
+    if len({source["digest"] for source in report["kg_source"]}) > 1:
+        note = "kg's source changed during the run: rounds ran different code (kg_source)"
+        report["notes"].append(note)
+        print(f"  !!! {note}", flush=True)
     report["kinds"] = {}
     for chosen in picked:
         names = SERIES if chosen.kind.rdf else ("kg_html_cold", "kg_html_warm")
@@ -827,12 +900,20 @@ def main() -> int:
         "--rounds", type=int, default=None, help="fresh kg servers at c=1 (default 5, quick 2)"
     )
     arguments.add_argument(
+        "--kind-budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="time box of each kind's cold HTML requests at c=1, over all rounds (default 30, "
+        "quick 5): slow kinds get fewer pages measured",
+    )
+    arguments.add_argument(
         "--wait-quiet",
         type=float,
         default=None,
         metavar="SECONDS",
         help="before each round, wait up to this long for other processes to use <10%% of the "
-        "CPU (default 20, quick 5; 0: do not wait)",
+        "CPU (default 10, quick 5; 0: do not wait)",
     )
     arguments.add_argument("--output", type=Path, default=RESULTS / "site.json")
     options = arguments.parse_args()
@@ -842,9 +923,12 @@ def main() -> int:
         sizes=options.sizes,
         share=0.3 if quick else 1.0,
         rounds=options.rounds or (2 if quick else 5),
-        c8_budget=1.0 if quick else 3.0,
-        c8_max_requests=300 if quick else 1500,
-        wait_quiet=options.wait_quiet if options.wait_quiet is not None else (5 if quick else 20),
+        kind_budget=options.kind_budget or (5.0 if quick else 30.0),
+        c8_cold_budget=2.0 if quick else 10.0,
+        c8_budget=1.0 if quick else 2.0,
+        c8_max_requests=500 if quick else 4000,
+        prime=2 if quick else 4,
+        wait_quiet=options.wait_quiet if options.wait_quiet is not None else (5 if quick else 10),
         seed=options.seed,
     )
     for name in [n for n in os.environ if n.startswith("KG_")]:
@@ -858,7 +942,10 @@ def main() -> int:
             "quick": quick,
             "sample_share": settings.share,
             "rounds_c1": settings.rounds,
+            "cold_html_budget_per_kind_c1_s": settings.kind_budget,
+            "c8_cold_budget_s": settings.c8_cold_budget,
             "c8_warm_budget_s": settings.c8_budget,
+            "c8_warm_pages_primed_without_cold_phase": settings.prime,
             "c8_warm_max_requests": settings.c8_max_requests,
             "small_kind_below": SMALL,
             "min_distinct_for_cold_c8": MIN_COLD_C8,
