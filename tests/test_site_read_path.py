@@ -49,6 +49,8 @@ def app(tmp_path_factory):
 @pytest.mark.parametrize("path", PAGES)
 def test_a_page_is_one_task(app, path):
     http, runner = app
+    if path.startswith("/search"):
+        http.get("/search?q=first")  # builds the index of this data version (tested below)
     runner.tasks.clear()
     answer = http.get(path, headers={"Accept": BROWSER})
     assert answer.status_code == 200, answer.text
@@ -64,3 +66,15 @@ def test_every_task_names_the_snapshot_it_reads(app):
     http.get("/mitigation/cac39ab0120a2.nt")
     (task,) = runner.tasks
     assert task.snapshot.version.startswith("gen-") and task.snapshot.directory
+
+
+def test_the_first_search_of_a_data_version_builds_its_index_in_the_whole_graph_lane(tmp_path):
+    store = load_store(tmp_path / "store", SAMPLE)
+    runner = InProcess()
+    with TestClient(create_app(Settings(store=store), executor=runner)) as http:
+        assert http.get("/search?q=privacy").status_code == 200
+        assert [type(t).__name__ for t in runner.tasks] == ["SearchTask", "IndexTask", "SearchTask"]
+        assert runner.tasks[1].lane is Lane.WHOLE_GRAPH
+        runner.tasks.clear()
+        assert http.get("/search?q=model").status_code == 200
+        assert [type(t).__name__ for t in runner.tasks] == ["SearchTask"]

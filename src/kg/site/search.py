@@ -13,11 +13,12 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 from pyoxigraph import NamedNode, Store
 
 from kg.errors import QueryError
-from kg.server.task import Task
+from kg.server.task import Lane, Task
 from kg.site.graph_reads import labels_of, scheme_tree, select
 from kg.site.render import MARK_END, MARK_START
 from kg.store import Snapshot
@@ -93,6 +94,27 @@ class Results:
     options: dict[str, list[tuple[str, str, int]]] = field(default_factory=dict)
 
 
+class IndexMissing(Exception):
+    """No index of this data version yet: build it (`IndexTask`), then search again."""
+
+
+@dataclass(frozen=True)
+class IndexTask(Task):
+    """Builds the index of a data version; it reads the whole graph, hence its lane."""
+
+    lane: ClassVar[Lane] = Lane.WHOLE_GRAPH
+    snapshot: Snapshot
+    index_dir: str
+    base_iri: str
+
+    def run(self) -> None:
+        _build(self.snapshot, Path(self.index_dir), self.base_iri)
+
+
+def index_path(directory: Path, snapshot: Snapshot) -> Path:
+    return directory / f"{snapshot.version}.sqlite"
+
+
 @dataclass(frozen=True)
 class SearchTask(Task):
     snapshot: Snapshot
@@ -103,7 +125,9 @@ class SearchTask(Task):
     page: int = 1
 
     def run(self) -> Results:
-        index = _index(self.snapshot, Path(self.index_dir), self.base_iri)
+        index = index_path(Path(self.index_dir), self.snapshot)
+        if not index.exists():
+            raise IndexMissing(self.snapshot.version)
         db = sqlite3.connect(f"file:{index}?mode=ro", uri=True)
         try:
             options = _options(db)
@@ -162,11 +186,11 @@ def _search(db: sqlite3.Connection, text: str, filters: dict, page: int) -> tupl
     return hits, total
 
 
-def _index(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
+def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
     """The index of this data version, built if there is none yet (atomically: a concurrent
     search sees the whole file or none); indexes of other versions are removed."""
     version = snapshot.version
-    target = directory / f"{version}.sqlite"
+    target = index_path(directory, snapshot)
     if target.exists():
         return target
     store = snapshot.open()

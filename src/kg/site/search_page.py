@@ -10,7 +10,7 @@ from kg.server.answers import Answer
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
 from kg.site.render import MARK_END, MARK_START
-from kg.site.search import FILTERS, SearchTask
+from kg.site.search import FILTERS, IndexMissing, IndexTask, SearchTask
 from kg.site.web import HTML, cached, page_number, site_of
 
 #: Characters of search text read at most.
@@ -30,8 +30,13 @@ async def search(request: Request) -> Response:
     index_dir = str(service_of(request).settings.store.resolve() / SEARCH_DIRECTORY)
 
     async def make(snapshot) -> Answer:
+        service = service_of(request)
         task = SearchTask(snapshot, index_dir, site.base_iri, text, filters, page)
-        results = await service_of(request).run(task)
+        try:
+            results = await service.run(task)
+        except IndexMissing:  # the first search since the data changed
+            await service.run(IndexTask(snapshot, index_dir, site.base_iri))
+            results = await service.run(task)
         if as_json:
             return Answer("application/json", _json(results))
         chosen = dict(filters)
