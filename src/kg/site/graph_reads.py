@@ -4,6 +4,7 @@ bounded description, display labels, and SKOS trees with mitigation counts."""
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 
 from cachetools import LRUCache
@@ -241,6 +242,17 @@ def first_value(store: Store, subject: NamedNode, predicate: NamedNode) -> str |
     return found.object.value if found is not None else None
 
 
+def stating_graphs(store: Store, node: NamedNode) -> list[NamedNode]:
+    """The named graphs that state the resource (everything kg states has a type, and its
+    other statements may be long texts repeated in every graph of a document)."""
+    graphs = {
+        quad.graph_name
+        for quad in store.quads_for_pattern(node, _TYPE, None, None)
+        if isinstance(quad.graph_name, NamedNode)
+    }
+    return sorted(graphs, key=lambda graph: graph.value)
+
+
 def category_notation(store: Store, mitigation: NamedNode) -> str | None:
     for category in objects(store, mitigation, KG.category):
         return first_value(store, category, NOTATION)
@@ -304,6 +316,13 @@ class Members:
     def count_below(self, concepts: set[NamedNode]) -> int:
         return sum(1 for found in self.under.values() if found & concepts)
 
+    def page(self, store: Store, offset: int, size: int) -> list[tuple[str, str | None]]:
+        """A page of members, each with its category's code."""
+        return [
+            (iri, code if code is not None else category_notation(store, NamedNode(iri)))
+            for iri, code in self.ordered[offset : offset + size]
+        ]
+
 
 def members(store: Store, concept: NamedNode) -> Members:
     default = DefaultGraph()
@@ -329,6 +348,7 @@ def members(store: Store, concept: NamedNode) -> Members:
     return Members([(m.value, code) for m, code in ordered], under)
 
 
+@lru_cache(maxsize=4096)  # the same few hundred codes sort thousands of members
 def notation_key(code: str | None) -> tuple:
     """Notations in numeric order (2.10 after 2.9), others after them, none last."""
     if code is None:

@@ -19,6 +19,7 @@ from kg.site.graph_reads import (
     notation_key,
     objects,
     scheme_tree,
+    stating_graphs,
     subjects,
 )
 from kg.vocab import BIBO, DCTERMS, KG, KG_NS, OWL_NS, RDF, RDF_NS, SKOS_NS
@@ -70,18 +71,28 @@ def mitigation(store: Store, node: NamedNode, page: int) -> dict:
     categories = objects(store, node, KG.category)
     path = ancestry(store, categories[0]) if categories else []
     related: list[tuple[str, str | None]] = []
+    in_document = 0
     for document in objects(store, node, KG.sourceDocument)[:1]:
-        others = [m for m in subjects(store, KG.sourceDocument, document) if m != node]
+        # The entries the pages stating this one list beside it, as the navigator shows them: a
+        # document may have thousands, the page lists about ten.
+        others = {
+            quad.subject
+            for graph in stating_graphs(store, node)
+            for quad in store.quads_for_pattern(None, KG.sourceDocument, document, graph)
+            if quad.subject != node and isinstance(quad.subject, NamedNode)
+        }
         related = sorted(
             ((m.value, category_notation(store, m)) for m in others),
             key=lambda item: (notation_key(item[1]), item[0]),
         )[:RELATED]
+        in_document = len(subjects(store, KG.sourceDocument, document))
     headings = objects(store, node, KG.sourceHeading)
     heading_path = first_value(store, headings[0], KG.headingPath) if headings else None
     labels = labels_of(store, [*path, *(NamedNode(m) for m, _ in related)])
     return {
         "category_path": [(c.value, first_value(store, c, NOTATION)) for c in path],
         "related": related,
+        "in_document": in_document,
         "heading_path": heading_path,
         "labels": labels,
     }
@@ -128,7 +139,7 @@ def document(store: Store, node: NamedNode, page: int) -> dict:
 def concept(store: Store, node: NamedNode, page: int) -> dict:
     found = members(store, node)
     offset = (page - 1) * PAGE_SIZE
-    shown = found.ordered[offset : offset + PAGE_SIZE]
+    shown = found.page(store, offset, PAGE_SIZE)
     narrower = sorted(
         narrower_of(store, node),
         key=lambda n: (notation_key(first_value(store, n, NOTATION)), n.value),

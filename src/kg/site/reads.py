@@ -18,11 +18,10 @@ from kg.site.graph_reads import (
     labels_of,
     scheme_tree,
     select,
+    stating_graphs,
 )
 from kg.store import Snapshot
-from kg.vocab import KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV, RDF
-
-TYPE = RDF.type
+from kg.vocab import KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV
 
 
 @dataclass
@@ -83,20 +82,13 @@ class Statement:
 
 
 def _graphs_of(store: Store, node: NamedNode) -> list[Statement]:
-    # Everything kg states has a type, so the graphs typing the resource are those stating it
-    # (its other statements may be long texts, repeated in every graph of a document).
-    graphs = {
-        quad.graph_name
-        for quad in store.quads_for_pattern(node, TYPE, None, None)
-        if isinstance(quad.graph_name, NamedNode)
-    }
     return [
         Statement(
             graph.value,
             first_value(store, graph, KG.sourceFile),
             first_value(store, graph, PROV.generatedAtTime),
         )
-        for graph in sorted(graphs, key=lambda g: g.value)
+        for graph in stating_graphs(store, node)
     ]
 
 
