@@ -293,15 +293,40 @@ def narrower_closure(store: Store, concept: NamedNode) -> list[NamedNode]:
     return found
 
 
-def classified_under(store: Store, concept: NamedNode) -> set[NamedNode]:
-    """Mitigations classified under exactly this concept."""
-    default = DefaultGraph()
-    return {
-        quad.subject
-        for predicate in CLASSIFIERS
-        for quad in store.quads_for_pattern(None, predicate, concept, default)
-        if isinstance(quad.subject, NamedNode)
-    }
+DIRECT_COUNTS = """
+SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE {
+  VALUES ?p { kg:category kg:lifecycleStage kg:actor kg:rmfFunction kg:sourceHeading }
+  ?m ?p ?c
+} GROUP BY ?c"""
+
+
+def direct_counts(store: Store) -> dict[str, int]:
+    """Mitigations classified under exactly each concept, for every concept at once (one
+    aggregate in the engine: counting from Python would build a term per statement), kept
+    for the worker's snapshot."""
+    return _per_snapshot.get(store, "direct counts", lambda: _count_rows(store, DIRECT_COUNTS))
+
+
+def _count_rows(store: Store, sparql: str) -> dict[str, int]:
+    return {row["c"].value: int(row["n"].value) for row in select(store, sparql)}
+
+
+class _PerSnapshot:
+    """Values computed once from the snapshot a worker reads, dropped when it reads another."""
+
+    def __init__(self) -> None:
+        self.store: Store | None = None
+        self.values: dict = {}
+
+    def get(self, store: Store, key: str, compute):
+        if store is not self.store:
+            self.store, self.values = store, {}
+        if key not in self.values:
+            self.values[key] = compute()
+        return self.values[key]
+
+
+_per_snapshot = _PerSnapshot()
 
 
 @dataclass
@@ -397,8 +422,9 @@ def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
     labels = labels_of(store, [NamedNode(i) for i in concepts])
     for node in concepts.values():
         node.label = labels.get(node.iri, node.notation or node.iri)
+    counts = direct_counts(store)
     for iri, node in concepts.items():
-        node.direct = len(classified_under(store, NamedNode(iri)))
+        node.direct = counts.get(iri, 0)
     children: dict[str | None, list[TreeNode]] = defaultdict(list)
     for node in concepts.values():
         parent = node.broader if node.broader in concepts else None
