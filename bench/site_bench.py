@@ -26,8 +26,8 @@ oxigraph has no answer cache: its DESCRIBEs of the same IRIs are measured alongs
 is checked (status 200, media type, X-Cache); errors are counted and the first is kept with its
 URL, status and body.
 
-    .venv/bin/python bench/site_bench.py             # 100k triples: about 3 minutes
-    .venv/bin/python bench/site_bench.py --quick     # 100k triples, smaller samples: about 1 minute
+    .venv/bin/python bench/site_bench.py             # 100k triples: 1.5 to 6 minutes
+    .venv/bin/python bench/site_bench.py --quick     # 100k, smaller samples: 1 to 3 minutes
 
 Target (the project's issue): median <= 10 ms for a mitigation page at 100k triples (cold).
 oxigraph's server comes from the peers' venv (bench/work/peers-venv, see serve_bench.py).
