@@ -108,6 +108,9 @@ class GraphStore(Protocol):
     def commit(self, changes: Changeset) -> None:
         """Replaces the changed graphs and recomputes the derived ones, atomically."""
 
+    def snapshot(self) -> Snapshot:
+        """The live state: its data version, and what a reader in any process opens."""
+
     def query(self, sparql: str, **options: object) -> QueryResult: ...
 
     def update(self, sparql: str) -> None: ...

@@ -215,7 +215,9 @@ def _fallback_label(store: Store, node: NamedNode) -> str | None:
 
 def select(store: Store, sparql: str, this: NamedNode | None = None) -> list[dict]:
     """Rows of a SELECT as dicts of terms; `?this` is bound to `this` as a value (the query must
-    project it, as pyoxigraph's substitutions require)."""
+    project it, as pyoxigraph's substitutions require). pyoxigraph applies a substitution after
+    evaluating the pattern, so it suits small patterns; the site's lists and counts read the
+    store's indexes or run aggregates without one."""
     options = {"substitutions": {THIS: this}} if this is not None else {}
     solutions = store.query(sparql, prefixes=PREFIXES, **options)
     names = [v.value for v in solutions.variables]

@@ -215,7 +215,3 @@ READERS: dict[str, Callable[[Store, NamedNode, int], dict]] = {
     "author": author,
     "graph": graph,
 }
-
-
-def _notation(quad) -> str | None:
-    return quad.object.value if quad is not None else None
