@@ -348,3 +348,16 @@ def test_the_ontology_page_documents_every_term(store, http):
     assert (URIRef(PREFIXES["kg"] + "Mitigation"), None, None) in graph
     assert http.get("/ontology.ttl").status_code == 200
     assert http.get("/ontology.xyz").status_code == 404
+
+
+def test_home_and_search_link_their_data(http):
+    home = page(http, "/")
+    alternates = {link.get("type"): link.get("href") for link in home.findall(".//link[@rel='alternate']")}
+    from rdflib import Graph, Namespace
+
+    void = Graph().parse(data=http.get(alternates["text/turtle"]).content, format="turtle")
+    assert (None, None, Namespace("http://rdfs.org/ns/void#").Dataset) in void
+    search = page(http, "/search?q=privacy&stage=build-and-use-model")
+    (json_link,) = [link.get("href") for link in search.findall(".//link[@rel='alternate']")]
+    data = http.get(json_link).json()
+    assert data["total"] == len(search.findall(".//ol[@class='results']/li"))

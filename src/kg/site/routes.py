@@ -104,12 +104,25 @@ def _breadcrumbs(site: Site, r: Resource, data, labels: dict) -> list[tuple[str,
 # --- home, coverage, ontology ---------------------------------------------------------------
 
 
+#: The home page's data: the dataset's VoID description.
+DATASET_ALTERNATES = [
+    {"name": name, "media_type": media, "href": f"/.well-known/void?format={view}"}
+    for name, media, view in (
+        ("Turtle", "text/turtle", "turtle"),
+        ("JSON-LD", "application/ld+json", "jsonld"),
+        ("N-Triples", "application/n-triples", "ntriples"),
+    )
+]
+
+
 async def home(request: Request) -> Response:
     site = site_of(request)
 
     async def make(snapshot) -> Answer:
         data = await service_of(request).run(HomeTask(snapshot, site.base_iri))
-        body = site.renderer.page("home.html", title="AI risk mitigations", **data)
+        body = site.renderer.page(
+            "home.html", title="AI risk mitigations", alternates=DATASET_ALTERNATES, **data
+        )
         return Answer(HTML, body)
 
     return await cached(request, ("home",), make)

@@ -55,6 +55,13 @@ async def search(request: Request) -> Response:
             },
             page_link=lambda n: "/search?" + urlencode({"q": text, **chosen, "page": n}),
             searched=bool(text or filters),
+            alternates=[
+                {
+                    "name": "JSON",
+                    "media_type": "application/json",
+                    "href": "/search?" + urlencode({"q": text, **chosen, "format": "json"}),
+                }
+            ],
         )
         return Answer(HTML, body)
 
