@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     ontology_dir: Path = PROJECT_ROOT / "ontology"
     #: Directory holding the SHACL shapes every load is validated against.
     shapes_dir: Path = PROJECT_ROOT / "shapes"
+    #: Directory of the named queries (`*.rq`) and of the data-quality checks (`checks/`).
+    queries_dir: Path = PROJECT_ROOT / "queries"
     #: SHACL engine: "turbo" (pyshacl-turbo, fast) or "pyshacl" (the reference).
     shacl_engine: Literal["turbo", "pyshacl"] = "turbo"
     #: Bytes an input file of `kg load`, `parse` or `validate` may have: a file is read whole,

@@ -66,7 +66,7 @@ DCTERMS = Terms(DCTERMS_NS, "title creator issued abstract")
 BIBO = Terms(BIBO_NS, "authorList")
 FOAF = Terms(FOAF_NS, "name familyName givenName")
 PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom")
-XSD = Terms(XSD_NS, "gYear dateTime string boolean")
+XSD = Terms(XSD_NS, "gYear dateTime string boolean integer")
 SH = Terms(
     SH_NS,
     "ValidationReport ValidationResult conforms result focusNode resultPath value resultMessage "
