@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from pyoxigraph import Literal, NamedNode, Quad
 
+from kg.sparql_values import values_block
 from kg.vocab import OWL_NS
 
 SAME_AS = NamedNode(OWL_NS + "sameAs")
 
 OWN_ENTRIES = """
 SELECT ?own ?page ?document ?category ?parent ?parentLabel ?body WHERE {
-  VALUES ?document { $documents }
+  $values
   GRAPH ?page { ?own kg:navigatorId ?id }
   ?own kg:sourceDocument ?document ; kg:category ?category .
   OPTIONAL { ?own kg:parentMitigation ?parent }
@@ -32,7 +33,7 @@ SELECT ?own ?page ?document ?category ?parent ?parentLabel ?body WHERE {
 
 LISTED_ENTRIES = """
 SELECT ?listed ?document ?category ?parent ?parentName ?description WHERE {
-  VALUES ?document { $documents }
+  $values
   # Only listed entries have a label: a page does not print its own entry's name.
   ?listed kg:sourceDocument ?document ; rdfs:label ?name ; kg:category ?category .
   OPTIONAL { ?listed kg:parentMitigation ?parent OPTIONAL { ?parent rdfs:label ?parentName } }
@@ -42,7 +43,7 @@ SELECT ?listed ?document ?category ?parent ?parentName ?description WHERE {
 
 LISTED_ON_PAGE = """
 SELECT ?page ?listed WHERE {
-  VALUES ?document { $documents }
+  $values
   GRAPH ?page { ?listed kg:sourceDocument ?document ; rdfs:label ?name }
 }
 """
@@ -65,10 +66,8 @@ def same_entry_graphs(
     graphs: dict[NamedNode, list[Quad]] = {graph_of(d): [] for d in documents}
     if not documents:
         return graphs
-    values = " ".join(str(document) for document in sorted(documents, key=str))
-    for document, quad in same_entry_links(
-        lambda query: select(query.replace("$documents", values))
-    ):
+    values = values_block(["document"], [[d] for d in sorted(documents, key=str)])
+    for document, quad in same_entry_links(lambda query: select(query.replace("$values", values))):
         graphs[graph_of(document)].append(quad)
     return graphs
 

