@@ -20,6 +20,7 @@ from kg.errors import InputError, KgError
 from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.inputs import read_input
 from kg.load import Loader
+from kg.named_queries import ParameterError, load_queries
 from kg.navigator import PageParser
 from kg.settings import Settings
 from kg.stats import store_stats
@@ -214,7 +215,15 @@ def validate(
 
 
 @cli.command()
-@click.argument("query")
+@click.argument("query", required=False)
+@click.option("--name", "slug", help="Run the named query SLUG of queries/ (see `kg queries`).")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A parameter of the named query (repeatable); others take their defaults.",
+)
 @click.option(
     "--format",
     "output_format",
@@ -224,14 +233,27 @@ def validate(
     help="For SELECT and ASK; CONSTRUCT and DESCRIBE always print Turtle.",
 )
 @click.pass_context
-def query(ctx: click.Context, query: str, output_format: str) -> None:
-    """Run a SPARQL query (text, or a path to a .rq file) on the store."""
-    sparql = query
-    if query.endswith(".rq"):
+def query(
+    ctx: click.Context,
+    query: str | None,
+    slug: str | None,
+    params: tuple[str, ...],
+    output_format: str,
+) -> None:
+    """Run a SPARQL query (text, or a path to a .rq file) or a named query on the store."""
+    if (query is None) == (slug is None):
+        raise click.UsageError("give a query (text or .rq file) or --name SLUG, not both")
+    if slug is not None:
+        sparql = _named_query(_settings(ctx), slug, params)
+    elif params:
+        raise click.UsageError("--param goes with --name")
+    elif query.endswith(".rq"):
         path = Path(query)
         if not path.is_file():
             raise click.BadParameter(f"no such query file: {path}", param_hint="QUERY")
         sparql = path.read_text(encoding="utf-8")
+    else:
+        sparql = query
     result = _store(ctx).query(sparql)
     out = sys.stdout.buffer
     if isinstance(result, QuerySolutions | QueryBoolean) and output_format != "table":
@@ -242,6 +264,38 @@ def query(ctx: click.Context, query: str, output_format: str) -> None:
         _print_table(result)
     else:
         serialize(result, out, RdfFormat.TURTLE, prefixes=PREFIXES)
+
+
+def _named_query(settings: Settings, slug: str, params: tuple[str, ...]) -> str:
+    """The named query's text with its parameters bound, or a usage error naming what is wrong."""
+    queries = load_queries(settings.queries_dir)
+    if slug not in queries:
+        raise click.BadParameter(f"no query {slug!r}; `kg queries` lists them", param_hint="--name")
+    given = {}
+    for param in params:
+        name, equals, value = param.partition("=")
+        if not equals or not name.strip():
+            raise click.BadParameter(f"{param!r}: expected NAME=VALUE", param_hint="--param")
+        given[name.strip().lstrip("?")] = value
+    notations = load_vocabulary(settings.ontology_dir).categories.keys()
+    try:
+        return queries[slug].bind(given, notations)
+    except ParameterError as error:
+        raise click.BadParameter(str(error), param_hint="--param") from None
+
+
+@cli.command("queries")
+@click.pass_context
+def list_queries(ctx: click.Context) -> None:
+    """List the named queries: slug, parameters (with defaults) and the question each answers."""
+    table = Table("name", "parameters", "question")
+    for named in load_queries(_settings(ctx).queries_dir).values():
+        params = ", ".join(
+            f"{p.name} ({p.type}{'' if p.default is None else ', default ' + p.default})"
+            for p in named.params
+        )
+        table.add_row(named.slug, params, named.question)
+    Console(highlight=False, width=200).print(table)
 
 
 def _print_table(result: QuerySolutions) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode
 
-from kg.errors import KgError
+from kg.errors import KgError, QueryError
 from kg.sparql_values import Term, with_values
 from kg.vocab import XSD
 
@@ -38,7 +38,7 @@ class QueryFileError(KgError):
     """A named query's file does not say what it must (header, parameters, name)."""
 
 
-class ParameterError(KgError):
+class ParameterError(QueryError):
     """A parameter value is missing, unknown, or not of the parameter's type."""
 
 

@@ -47,7 +47,7 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
         if executor is None:
             await running.start()
         app.state.service = Service(settings, running)
-        app.state.site = Site(settings.base_iri)
+        app.state.site = Site(settings)
         try:
             yield
         finally:

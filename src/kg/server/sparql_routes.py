@@ -30,7 +30,7 @@ async def sparql_get(request: Request) -> Response:
     operation = await read_operation(request, service.settings.max_body)
     if operation is None:
         return await _describe(request, service)
-    return await _query(request, service, operation)
+    return await answer_query(request, service, operation)
 
 
 async def sparql_post(request: Request) -> Response:
@@ -40,7 +40,7 @@ async def sparql_post(request: Request) -> Response:
     operation = await read_operation(request, service.settings.max_body)
     if operation.verb is Verb.UPDATE:
         return await _update(request, service, operation)
-    return await _query(request, service, operation)
+    return await answer_query(request, service, operation)
 
 
 async def update_post(request: Request) -> Response:
@@ -52,7 +52,8 @@ async def update_post(request: Request) -> Response:
     return await _update(request, service, operation)
 
 
-async def _query(request: Request, service: Service, operation: Operation) -> Response:
+async def answer_query(request: Request, service: Service, operation: Operation) -> Response:
+    """A query's answer as the protocol gives it: validators, cache, negotiated format."""
     accept = request.headers.get("accept")
     tag, served = service.lookup(service.query_key(operation, accept))
     revalidating = request.method in ("GET", "HEAD")

@@ -28,7 +28,9 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(href=paths.href, curie=curie, local_name=local_name)
+        self.env.globals.update(
+            href=paths.href, curie=curie, local_name=local_name, short=self.short
+        )
         self.env.filters.update(marked=marked, number=lambda n: f"{n:,}")
 
     def page(self, template: str, **context: object) -> bytes:
@@ -41,6 +43,11 @@ class Renderer:
             term=lambda t: self.term(t, labels),
         )
         return self.env.get_template(template).render(**context).encode()
+
+    def short(self, iri: str) -> str:
+        """An IRI as a table shows it: a prefixed name, else its path here, else itself."""
+        name = curie(iri)
+        return name if name != iri else (self.paths.local(iri) or iri)
 
     def link(self, iri: str, text: str | None = None) -> Markup:
         shown = text or local_name(iri)

@@ -4,7 +4,7 @@ the IRI it names), so it comes last, after every other router of the app."""
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from kg.site import routes, search_page, sparql_page
+from kg.site import queries_page, routes, search_page, sparql_page
 from kg.site.paths import ONTOLOGY_PATH
 from kg.site.render import STATIC
 
@@ -22,6 +22,8 @@ def site() -> APIRouter:
     router.add_route("/", routes.home, methods=get, name="home")
     router.add_route("/coverage", routes.coverage, methods=get, name="coverage")
     router.add_route("/search", search_page.search, methods=get, name="search")
+    router.add_route("/queries", queries_page.query_list, methods=get, name="queries")
+    router.add_route("/queries/{slug}", queries_page.named_query, methods=get, name="query")
     router.add_route(ONTOLOGY_PATH, routes.ontology, methods=get, name="ontology")
     router.add_route(ONTOLOGY_PATH + ".{suffix}", routes.ontology, methods=get)
     router.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

@@ -3,27 +3,33 @@ their validators, page numbers, and the 404 of a path that names nothing."""
 
 from fastapi import Request, Response
 
+from kg.named_queries import load_queries
 from kg.server.cache import matches
 from kg.server.negotiation import NotAcceptable
 from kg.server.protocol import ProtocolError
 from kg.server.service import Served
 from kg.server.sparql_routes import service_of
+from kg.settings import Settings
 from kg.site.negotiation import choose_view
 from kg.site.paths import Paths
 from kg.site.render import Renderer
+from kg.taxonomy import load_vocabulary
 from kg.vocab import Iris
 
 HTML = "text/html; charset=utf-8"
 
 
 class Site:
-    """What the site's routes share: the URL space and the templates."""
+    """What the site's routes share: the URL space, the templates, the named queries and the
+    taxonomy's category codes (their parameters' values are checked against them)."""
 
-    def __init__(self, base_iri: str) -> None:
-        self.base_iri = base_iri
-        self.paths = Paths(base_iri)
+    def __init__(self, settings: Settings) -> None:
+        self.base_iri = settings.base_iri
+        self.paths = Paths(settings.base_iri)
         self.renderer = Renderer(self.paths)
-        self.ontology_graph = Iris(base_iri).vocabulary_graph("kg").value
+        self.ontology_graph = Iris(settings.base_iri).vocabulary_graph("kg").value
+        self.queries = load_queries(settings.queries_dir)
+        self.notations = frozenset(load_vocabulary(settings.ontology_dir).categories)
 
 
 def site_of(request: Request) -> Site:
