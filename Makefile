@@ -24,9 +24,11 @@ test: lint
 	$(BIN)/python -m pytest --cov=kg --cov-report=term --cov-fail-under=90
 	$(MAKE) gate
 
-# The data gate: the ontology, taxonomies and bundled data must conform to the shapes (exit 1 if not).
+# The data gates: the ontology, taxonomies and bundled data must conform to the shapes, and no
+# data-quality check (queries/checks/*-violation.rq) may return a row (exit 1 if not).
 gate: $(READY)
 	$(BIN)/kg validate data/sample --max-results 20
+	$(BIN)/kg check data/sample
 
 bench: $(READY)
 	$(BIN)/python bench/load_bench.py

@@ -154,3 +154,26 @@ def test_serve_refuses_a_guessable_update_token(tmp_path, token):
     done = kg("serve", "--port", "0", "--update-token", token, store=tmp_path)
     assert done.returncode == 2
     assert "KG_UPDATE_TOKEN must have at least" in done.stderr.decode()
+
+
+def test_check_gates_the_data_with_exit_codes_and_names_files(tmp_path):
+    passed = kg("check", str(SAMPLE), store=tmp_path / "none")
+    assert passed.returncode == 0, passed.stdout
+    assert passed.stdout.decode().strip().endswith("passed: 5 checks, no rows")
+    violating = tmp_path / "A9101.ttl"
+    violating.write_text(
+        "@prefix kg: <https://w3id.org/airm-kg/ontology#> .\n"
+        "<https://w3id.org/airm-kg/mitigation/A9101> a kg:Mitigation ;\n"
+        "  kg:category <https://w3id.org/airm-kg/taxonomy/mitigation/4.1> .\n",
+        encoding="utf-8",
+    )
+    failed = kg("check", str(violating), "--format", "json", store=tmp_path / "none")
+    assert failed.returncode == 1
+    report = json.loads(failed.stdout)
+    (unknown,) = [c for c in report["checks"] if not c["passed"]]
+    assert unknown["name"] == "unknown-category-violation"
+    assert unknown["rows"][0]["files"] == ["A9101.ttl"]
+    assert unknown["rows"][0]["values"]["focus"]["value"].endswith("/mitigation/A9101")
+    store = tmp_path / "store"
+    assert kg("load", str(SAMPLE), store=store).returncode == 0
+    assert kg("check", store=store).returncode == 0

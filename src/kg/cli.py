@@ -16,6 +16,8 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
+from kg.checks import WRITERS as CHECK_WRITERS
+from kg.checks import check_files, check_store
 from kg.errors import InputError, KgError
 from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.inputs import read_input
@@ -212,6 +214,34 @@ def validate(
     write, binary = WRITERS[output_format]
     write(report, sys.stdout.buffer if binary else sys.stdout)
     ctx.exit(DATA_ERROR if errors or not report.conforms else OK)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(list(CHECK_WRITERS)),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools and CI.",
+)
+@click.pass_context
+def check(ctx: click.Context, paths: tuple[Path, ...], output_format: str) -> None:
+    """Run the data-quality checks (queries/checks/*-violation.rq) on files, or on the store when
+    none are given.
+
+    Exit code 0 when no check returns a row, 1 when one does (or a file is not an entry).
+    """
+    settings = _settings(ctx)
+    if paths:
+        report, errors = check_files(settings, paths)
+    else:
+        report, errors = check_store(_store(ctx), settings), []
+    for error in errors:
+        _print_input(f"error: {error}")
+    CHECK_WRITERS[output_format](report, sys.stdout)
+    ctx.exit(DATA_ERROR if errors or not report.passed else OK)
 
 
 @cli.command()
