@@ -61,6 +61,12 @@ PAGES = {
     "search": ("/search?q=privacy", "Search", "ol.results mark"),
     "coverage": ("/coverage?by=stage", "Coverage", "td.cell a"),
     "sparql": ("/sparql?" + urlencode({"query": STAGES}), "SPARQL", "table tbody td a"),
+    "queries": ("/queries", "Named queries", "ul.queries a"),
+    "query": (
+        "/queries/mitigations-in-category?code=1",
+        "Mitigations in a category",
+        "section.results td a",
+    ),
     "not-found": ("/nothing/here", "Not found", "main a[href='/search']"),
 }
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
