@@ -20,13 +20,20 @@ from kg.named_queries import ParameterError, QueryFileError, read_query
 IN_CATEGORY = """# title: Mitigations under a category
 # question: Which mitigations have exactly this category?
 # params: ?code (notation, default 1) the category's code
-SELECT ?mitigation ?code WHERE { ?mitigation kg:category/skos:notation ?code } ORDER BY ?mitigation
+SELECT ?mitigation ?code WHERE {
+  VALUES ?code { "1" }
+  ?mitigation kg:category/skos:notation ?code
+} ORDER BY ?mitigation
 """
 AT_STAGE = """# title: Mitigations at a stage
 # question: Which mitigations are classified at this lifecycle stage?
 # params: ?stage (iri) the stage
 # params: ?limit (integer, default 10) rows at most
-SELECT ?mitigation WHERE { ?mitigation kg:lifecycleStage ?stage } ORDER BY ?mitigation
+SELECT ?mitigation WHERE {
+  VALUES ?stage { UNDEF }
+  VALUES ?limit { 10 }
+  ?mitigation kg:lifecycleStage ?stage
+} ORDER BY ?mitigation
 """
 STAGE = "https://w3id.org/airm-kg/taxonomy/stage/build-and-use-model"
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
@@ -57,8 +64,13 @@ def test_a_query_file_states_its_parameters(queries):
         ("limit", "integer", "10"),
     ]
     bound = named.bind({"stage": STAGE}, notations={"1"})
-    assert bound.endswith(
-        f'VALUES (?stage ?limit) {{\n  (<{STAGE}> "10"^^<http://www.w3.org/2001/XMLSchema#integer>)\n}}\n'
+    assert f"VALUES ?stage {{ <{STAGE}> }}" in bound
+    assert 'VALUES ?limit { "10"^^<http://www.w3.org/2001/XMLSchema#integer> }' in bound
+    assert (
+        bound.replace(f" <{STAGE}> ", " UNDEF ").replace(
+            ' "10"^^<http://www.w3.org/2001/XMLSchema#integer> ', " 10 "
+        )
+        == named.text
     )
     with pytest.raises(ParameterError, match="'stage' is required"):
         named.bind({}, notations={"1"})
@@ -72,6 +84,30 @@ def test_a_value_cannot_change_the_query(queries):
     named = read_query(queries / "in-category.rq")
     with pytest.raises(ParameterError, match="not a category code"):
         named.bind({"code": '1" } ; DROP ALL ; #'}, notations={"1"})
+
+
+def test_a_parameter_is_bound_where_the_query_binds_it(tmp_path):
+    (tmp_path / "scoped.rq").write_text(
+        "# title: t\n# question: q\n# params: ?code (notation, default 2) c\n"
+        'SELECT ?code WHERE { { SELECT ?c WHERE { VALUES ?code { "2" } ?c ?p ?code } }'
+        " ?c ?q ?code }\n",
+        encoding="utf-8",
+    )
+    named = read_query(tmp_path / "scoped.rq")
+    assert 'VALUES ?code { "2.1" }' in named.bind({"code": "2.1"}, notations={"2", "2.1"})
+    (tmp_path / "unbound.rq").write_text(
+        "# title: t\n# question: q\n# params: ?code (notation, default 2) c\nSELECT * {}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(QueryFileError, match=r"needs a block 'VALUES \?code"):
+        read_query(tmp_path / "unbound.rq")
+    (tmp_path / "drift.rq").write_text(
+        "# title: t\n# question: q\n# params: ?code (notation, default 2) c\n"
+        'SELECT * { VALUES ?code { "3" } }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(QueryFileError, match="its default is"):
+        read_query(tmp_path / "drift.rq")
 
 
 def test_a_file_without_its_header_is_refused(tmp_path):

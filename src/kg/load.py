@@ -18,7 +18,7 @@ from kg.locate import locate
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
-from kg.sparql_values import with_values
+from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import ValidationReport, Validator
@@ -198,10 +198,11 @@ class Loader:
         }
         old = [[graph] for graph in changes.graphs if graph.value in replaced]
         if old:
-            query = (
-                "SELECT DISTINCT ?document WHERE { GRAPH ?page { ?m kg:sourceDocument ?document } }"
+            values = values_block(["page"], old)
+            rows = self.store.query(
+                f"SELECT DISTINCT ?document WHERE {{ {values} "
+                "GRAPH ?page { ?m kg:sourceDocument ?document } }"
             )
-            rows = self.store.query(with_values(query, ["page"], old))
             documents.update(row["document"] for row in rows)
         return documents
 

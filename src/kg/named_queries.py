@@ -9,8 +9,13 @@ A file starts with comment lines:
 One `# params:` line per parameter: its variable, its type and optionally a default (a parameter
 without one is required), then what it means. Types: `iri`, `notation` (a mitigation category's
 code, checked against the taxonomy), `string`, `integer`. The file name (without `.rq`) is the
-query's slug. A value is turned into an RDF term by pyoxigraph and bound with a trailing VALUES
-clause (`sparql_values`), never pasted into the text.
+query's slug.
+
+The query binds each parameter itself, where it belongs, with a one-variable VALUES block holding
+the default (`VALUES ?code { "2.2" }`, or `UNDEF` for a required one), so the file runs as it is
+in any SPARQL tool. Binding a value replaces that block's data with the RDF term pyoxigraph makes
+of it (an IRI it has validated, a literal it has escaped): a value is never pasted as text, and
+the query's own structure (scopes, FILTERs that read the parameter) is kept.
 """
 
 import re
@@ -21,7 +26,9 @@ from pathlib import Path
 from pyoxigraph import Literal, NamedNode
 
 from kg.errors import KgError, QueryError
-from kg.sparql_values import Term, with_values
+from kg.sparql_lexer import Kind as LexKind
+from kg.sparql_lexer import lex
+from kg.sparql_values import Term
 from kg.vocab import XSD
 
 TYPES = ("iri", "notation", "string", "integer")
@@ -62,6 +69,8 @@ class NamedQuery:
     params: tuple[Param, ...]
     text: str
     path: Path
+    #: Where each parameter's VALUES data lies in the text: (start, end) between its braces.
+    blocks: dict[str, tuple[int, int]]
 
     def bind(self, given: Mapping[str, str], notations: Collection[str]) -> str:
         """The query with its parameters bound to `given` (strings, as typed by a user), or
@@ -70,19 +79,20 @@ class NamedQuery:
         if unknown:
             names = ", ".join(p.name for p in self.params) or "none"
             raise ParameterError(f"{self.slug}: no parameter {unknown[0]!r} (parameters: {names})")
-        if not self.params:
-            return self.text
-        terms = []
-        for param in self.params:
+        text = self.text
+        # From the last block to the first, so the positions of the others stay valid.
+        for param in sorted(self.params, key=lambda p: -self.blocks[p.name][0]):
             value = given.get(param.name, param.default)
             if value is None:
                 raise ParameterError(f"{self.slug}: parameter {param.name!r} is required")
-            terms.append(term(param, value, notations))
-        return with_values(self.text, [p.name for p in self.params], [terms])
+            start, end = self.blocks[param.name]
+            text = f"{text[:start]} {term(param, value, notations)} {text[end:]}"
+        return text
 
 
-def term(param: Param, value: str, notations: Collection[str]) -> Term:
-    """The RDF term a parameter's value stands for, or ParameterError naming the parameter."""
+def term(param: Param, value: str, notations: Collection[str] | None) -> Term:
+    """The RDF term a parameter's value stands for, or ParameterError naming the parameter
+    (`notations` None: a notation is not checked against the taxonomy)."""
     shown = value if len(value) <= 80 else value[:80] + "…"
     if param.type == "iri":
         try:
@@ -95,7 +105,7 @@ def term(param: Param, value: str, notations: Collection[str]) -> Term:
             raise ParameterError(
                 f"parameter {param.name!r}: {shown!r} is not a category code (like 2.2.1)"
             )
-        if code not in notations:
+        if notations is not None and code not in notations:
             raise ParameterError(f"parameter {param.name!r}: no category {code} in the taxonomy")
         return Literal(code)
     if param.type == "integer":
@@ -130,13 +140,55 @@ def read_query(path: Path) -> NamedQuery:
                 f"{path}:{number}: expected '# params: ?name (type[, default VALUE]) meaning' "
                 f"with a type among {', '.join(TYPES)}"
             )
-        params.append(
-            Param(param["name"], param["type"], param["default"], param["about"].strip())
-        )
+        params.append(Param(param["name"], param["type"], param["default"], param["about"].strip()))
     for field in ("title", "question"):
         if not header.get(field):
             raise QueryFileError(f"{path}: missing the header line '# {field}: …'")
-    return NamedQuery(slug, header["title"], header["question"], tuple(params), text, path)
+    blocks = values_blocks(text)
+    for param in params:
+        if param.name not in blocks:
+            raise QueryFileError(
+                f"{path}: parameter ?{param.name} needs a block 'VALUES ?{param.name} "
+                "{ default }' where the query binds it"
+            )
+        inline = text[slice(*blocks[param.name])].strip()
+        expected = _inline_forms(param)
+        if inline not in expected:
+            raise QueryFileError(
+                f"{path}: VALUES ?{param.name} holds {inline!r}; its default is {expected[0]}"
+            )
+    return NamedQuery(slug, header["title"], header["question"], tuple(params), text, path, blocks)
+
+
+def _inline_forms(param: Param) -> list[str]:
+    """How a query may write its parameter's default in its VALUES block."""
+    if param.default is None:
+        return ["UNDEF"]
+    written = str(term(param, param.default, None))
+    return [written, param.default] if param.type == "integer" else [written]
+
+
+def values_blocks(text: str) -> dict[str, tuple[int, int]]:
+    """The data of each one-variable `VALUES ?x { … }` block of a query, by variable: where it
+    starts and ends in the text (between the braces). A variable with two blocks is left out
+    (it could not be bound in one place)."""
+    lexemes = lex(text)
+    found: dict[str, tuple[int, int]] = {}
+    twice = set()
+    for i, lexeme in enumerate(lexemes[:-2]):
+        variable, opening = lexemes[i + 1], lexemes[i + 2]
+        if not (
+            lexeme.is_keyword("VALUES") and variable.kind is LexKind.VAR and opening.is_punct("{")
+        ):
+            continue
+        closing = next((x for x in lexemes[i + 3 :] if x.is_punct("}") or x.is_punct("{")), None)
+        if closing is None or not closing.is_punct("}"):
+            continue
+        name = variable.text[1:]
+        if name in found:
+            twice.add(name)
+        found[name] = (opening.position + 1, closing.position)
+    return {name: block for name, block in found.items() if name not in twice}
 
 
 def load_queries(directory: Path) -> dict[str, NamedQuery]:

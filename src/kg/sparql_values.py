@@ -1,10 +1,11 @@
-"""Values bound into SPARQL as data, never as text: a query gets a trailing VALUES clause built
-from RDF terms that pyoxigraph serializes (an IRI it has validated, a literal it has escaped).
+"""Values bound into SPARQL as data, never as text: a VALUES block built from RDF terms that
+pyoxigraph serializes (an IRI it has validated, a literal it has escaped), for a query's own
+template to place at the start of the group it constrains.
 
-SPARQL joins a trailing VALUES clause with the query's pattern before any grouping (SPARQL 1.1,
-18.2.4.3), so a bound variable constrains the whole query. pyoxigraph's own `substitutions`
-apply after the pattern is evaluated (tens of milliseconds on a large graph), and need the
-variable projected.
+Not a trailing VALUES clause: SPARQL joins that with the answer after grouping and filtering
+(SPARQL 1.1, 18.2.4.3), so FILTERs never see it, and pyoxigraph joins it last (15 ms against
+3 ms for the loader's entry query on 100k triples). Not pyoxigraph's `substitutions` either:
+they need the variable projected and apply after the pattern is evaluated.
 """
 
 from collections.abc import Iterable, Sequence
@@ -14,15 +15,8 @@ from pyoxigraph import BlankNode, Literal, NamedNode
 Term = NamedNode | Literal
 
 
-def with_values(query: str, names: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
-    """`query` with `VALUES (?a ?b) { (t1 t2) … }` appended: each row binds the named variables."""
-    return f"{query.rstrip()}\n{values_block(names, rows)}\n"
-
-
 def values_block(names: Sequence[str], rows: Iterable[Sequence[Term]]) -> str:
-    """`VALUES (?a ?b) { (t1 t2) … }` for a query's own template to place where the engine
-    should join it first (a trailing clause is joined last by pyoxigraph 0.5: 15 ms against 3 ms
-    for the loader's entry query on 100k triples)."""
+    """`VALUES (?a ?b) { (t1 t2) … }`: each row binds the named variables."""
     variables = " ".join(f"?{name}" for name in names)
     lines = []
     for row in rows:

@@ -20,7 +20,7 @@ from pyoxigraph import NamedNode
 
 from kg.errors import QueryError
 from kg.server.service_policy import Forbidden, check_no_load, check_services
-from kg.server.sparql_lexer import Kind, Lexeme, lex
+from kg.sparql_lexer import Kind, Lexeme, lex
 
 __all__ = ["Forbidden", "check_nesting", "check_services", "prepare_update"]
 

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from kg.errors import QueryError
-from kg.server.sparql_lexer import PNAME, Kind, lex
+from kg.sparql_lexer import PNAME, Kind, lex
 
 
 class Forbidden(QueryError):
