@@ -7,6 +7,8 @@ hierarchy, the list's description starting the page's body (or both empty), and 
 page's own list (a page does not list itself). A match unique in both directions is stated as
 `owl:sameAs` in a derived graph per document, recomputed in every commit that changes a page of
 the document, from all its loaded pages, so it does not depend on the order files were loaded in.
+The children two linked entries list (each under its own IRI) are linked too, where a name and
+category single out one child on each side.
 """
 
 from collections import Counter, defaultdict
@@ -38,6 +40,14 @@ SELECT ?listed ?document ?category ?parent ?parentName ?description WHERE {
   ?listed kg:sourceDocument ?document ; rdfs:label ?name ; kg:category ?category .
   OPTIONAL { ?listed kg:parentMitigation ?parent OPTIONAL { ?parent rdfs:label ?parentName } }
   OPTIONAL { ?listed kg:quotation ?description }
+}
+"""
+
+CHILDREN = """
+SELECT ?parent ?child ?name ?category WHERE {
+  $values
+  ?child kg:sourceDocument ?document ; kg:parentMitigation ?parent ;
+         rdfs:label ?name ; kg:category ?category .
 }
 """
 
@@ -93,14 +103,29 @@ def same_entry_links(select: Callable[[str], list[tuple]]) -> list[tuple[NamedNo
                 pairs.add((document, own, listed.node))
     per_own = Counter(own for _, own, _ in pairs)
     per_listed = Counter(listed for _, _, listed in pairs)
-    return sorted(
-        (
-            (document, Quad(own, SAME_AS, listed))
-            for document, own, listed in pairs
-            if per_own[own] == 1 and per_listed[listed] == 1
-        ),
-        key=str,
-    )
+    linked = [
+        (document, own, listed)
+        for document, own, listed in pairs
+        if per_own[own] == 1 and per_listed[listed] == 1
+    ]
+    links = linked + _children_of(linked, select(CHILDREN))
+    return sorted(((d, Quad(own, SAME_AS, listed)) for d, own, listed in links), key=str)
+
+
+def _children_of(linked: list[tuple], rows: list[tuple]) -> list[tuple]:
+    """The same entries among the children of linked entries: a page's own entry and the same
+    entry listed on another page each get their listed children, under their own IRIs; a child
+    of one with the same name and category as exactly one child of the other is the same."""
+    children: dict[NamedNode, dict[tuple, list[NamedNode]]] = defaultdict(lambda: defaultdict(list))
+    for parent, child, name, category in rows:
+        children[parent][name.value, category].append(child)
+    found = []
+    for document, own, listed in linked:
+        mine, theirs = children.get(own, {}), children.get(listed, {})
+        for key in sorted(set(mine) & set(theirs), key=str):
+            if len(mine[key]) == 1 and len(theirs[key]) == 1 and mine[key] != theirs[key]:
+                found.append((document, mine[key][0], theirs[key][0]))
+    return found
 
 
 def _same_parent(parent: NamedNode | None, parent_label: str | None, listed: _Listed) -> bool:
