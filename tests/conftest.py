@@ -54,3 +54,11 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     report = loader.load(loader.vocabulary_sources() + loader.entry_sources([SAMPLE]))
     assert report.committed and not report.errors
     return directory
+
+
+@pytest.fixture(scope="session")
+def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample pages and the page made to attack the site's HTML (tests/site_store.py)."""
+    from site_store import HOSTILE, load_store
+
+    return load_store(tmp_path_factory.mktemp("hostile") / "store", SAMPLE, HOSTILE)

@@ -1,7 +1,10 @@
-"""Stores for the site's tests: the sample pages plus a page made to attack the HTML (every field
-holds markup, a template expression and a javascript: URL), loaded under a chosen base IRI."""
+"""What the site's tests share: stores (the sample pages plus a page made to attack the HTML, every
+field of it holding markup, a template expression and a javascript: URL), loaded under a chosen
+base IRI, and the readers of what the server answers (store rows, the DOM, local paths)."""
 
 from pathlib import Path
+
+import html5rdf
 
 from kg.load import Loader
 from kg.settings import DEFAULT_BASE_IRI, Settings
@@ -12,6 +15,9 @@ SAMPLE = ROOT / "data" / "sample"
 HOSTILE = ROOT / "tests" / "fixtures" / "site" / "hostile.txt"
 #: What the hostile page puts in every text field.
 ATTACKS = ["<script>", '"><img src=x onerror=alert(1)>', "{{7*7}}", "javascript:alert(1)"]
+BASE = DEFAULT_BASE_IRI
+#: What a browser sends.
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 
 def load_store(
@@ -25,3 +31,23 @@ def load_store(
     report = loader.load(sources, skip_invalid=rejects)
     assert report.committed and (rejects or not report.errors), report.errors[:3]
     return directory
+
+
+def select(store: Path, query: str) -> list[dict]:
+    """Rows of a SELECT on a store directory, as dicts of terms."""
+    solutions = OxigraphStore(store).query(query)
+    return [{v.value: row[v.value] for v in solutions.variables} for row in solutions]
+
+
+def dom(body: str):
+    return html5rdf.parse(body, namespaceHTMLElements=False)
+
+
+def text_of(element) -> str:
+    return " ".join("".join(element.itertext()).split())
+
+
+def local(iri: str, base: str = BASE) -> str:
+    """The path where the server serves `iri`."""
+    assert iri.startswith(base), iri
+    return "/" + iri[len(base) :]

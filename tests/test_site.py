@@ -5,18 +5,14 @@ the home page; search, coverage, the SPARQL page and the ontology page."""
 
 import re
 
-import html5rdf
 import pytest
 from rdflib import Graph, URIRef
 from served import client, kg_server
-from site_store import HOSTILE, SAMPLE, load_store
+from site_store import BASE, BROWSER, SAMPLE, dom, load_store, local, select, text_of
 
 from kg.site.paths import SUFFIXES
-from kg.store import OxigraphStore
 from kg.vocab import PREFIXES
 
-BASE = "https://w3id.org/airm-kg/"
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 RDF_TYPES = {
     "turtle": "text/turtle",
     "jsonld": "application/ld+json",
@@ -46,8 +42,8 @@ KINDS = {
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return load_store(tmp_path_factory.mktemp("site") / "store", SAMPLE, HOSTILE)
+def store(hostile_store):
+    return hostile_store
 
 
 @pytest.fixture(scope="module")
@@ -62,31 +58,16 @@ def http(server):
         yield http_client
 
 
-def select(store, query: str) -> list[dict]:
-    solutions = OxigraphStore(store).query(query)
-    return [{v.value: row[v.value] for v in solutions.variables} for row in solutions]
-
-
-def one_of_each_kind(store) -> dict[str, str]:
+def one_of_each_kind(store, base: str = BASE) -> dict[str, str]:
+    """An IRI of each kind KINDS names, in a store whose data IRIs are under `base`."""
     found = {}
     for kind, pattern in KINDS.items():
+        pattern = pattern.replace(BASE, base)
         rows = select(store, f"SELECT DISTINCT ?x WHERE {{ {pattern} }} ORDER BY ?x LIMIT 1")
-        assert rows, f"the sample store has no {kind}"
+        assert rows, f"the store has no {kind}"
         found[kind] = rows[0]["x"].value
+        assert found[kind].startswith(base)
     return found
-
-
-def path_of(iri: str, base: str = BASE) -> str:
-    assert iri.startswith(base)
-    return "/" + iri[len(base) :]
-
-
-def dom(body: str):
-    return html5rdf.parse(body, namespaceHTMLElements=False)
-
-
-def text_of(element) -> str:
-    return " ".join("".join(element.itertext()).split())
 
 
 # --- every IRI dereferences ----------------------------------------------------------------
@@ -95,25 +76,32 @@ def text_of(element) -> str:
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_each_kind_of_iri_is_a_page_with_title_breadcrumbs_and_alternates(store, http, kind):
     iri = one_of_each_kind(store)[kind]
-    answer = http.get(path_of(iri), headers={"Accept": BROWSER})
+    answer = http.get(local(iri), headers={"Accept": BROWSER})
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("text/html")
     assert "Accept" in answer.headers["vary"]
-    assert answer.headers["content-location"] == path_of(iri) + ".html"
+    assert answer.headers["content-location"] == local(iri) + ".html"
     page = dom(answer.text)
-    assert text_of(page.find(".//title")).endswith("· kg") and len(text_of(page.find(".//title"))) > 8
+    assert (
+        text_of(page.find(".//title")).endswith("· kg") and len(text_of(page.find(".//title"))) > 8
+    )
     crumbs = page.findall(".//nav[@class='breadcrumbs']//li")
     assert text_of(crumbs[0]) == "Home" and len(crumbs) >= 2
     alternates = {
-        link.get("type"): link.get("href")
-        for link in page.findall(".//link[@rel='alternate']")
+        link.get("type"): link.get("href") for link in page.findall(".//link[@rel='alternate']")
     }
     assert alternates == {
-        "text/html": path_of(iri) + ".html",
-        **{media: path_of(iri) + suffix for suffix, view in SUFFIXES.items()
-           for name, media in RDF_TYPES.items() if view == name},
+        "text/html": local(iri) + ".html",
+        **{
+            media: local(iri) + suffix
+            for suffix, view in SUFFIXES.items()
+            for name, media in RDF_TYPES.items()
+            if view == name
+        },
     }
-    header_links = set(re.findall(r'<([^>]+)>; rel="alternate"; type="([^"]+)"', answer.headers["link"]))
+    header_links = set(
+        re.findall(r'<([^>]+)>; rel="alternate"; type="([^"]+)"', answer.headers["link"])
+    )
     assert header_links == {(href, media) for media, href in alternates.items()}
 
 
@@ -121,13 +109,13 @@ def test_each_kind_of_iri_is_a_page_with_title_breadcrumbs_and_alternates(store,
 @pytest.mark.parametrize("kind", list(KINDS))
 def test_each_kind_of_iri_describes_itself_in_each_rdf_format(store, http, kind, view):
     iri = one_of_each_kind(store)[kind]
-    by_accept = http.get(path_of(iri), headers={"Accept": RDF_TYPES[view]})
+    by_accept = http.get(local(iri), headers={"Accept": RDF_TYPES[view]})
     suffix = next(s for s, v in SUFFIXES.items() if v == view)
-    by_suffix = http.get(path_of(iri) + suffix, headers={"Accept": BROWSER})
+    by_suffix = http.get(local(iri) + suffix, headers={"Accept": BROWSER})
     for answer in (by_accept, by_suffix):
         assert answer.status_code == 200, answer.text
         assert answer.headers["content-type"].split(";")[0] == RDF_TYPES[view]
-    assert by_accept.headers["content-location"] == path_of(iri) + suffix
+    assert by_accept.headers["content-location"] == local(iri) + suffix
     assert "content-location" not in by_suffix.headers
     graph = Graph().parse(data=by_accept.content, format=RDFLIB_FORMATS[view])
     node = URIRef(iri)
@@ -152,7 +140,7 @@ def test_every_iri_kg_minted_resolves(store, http):
     failed = []
     for row in minted:
         iri = row["x"].value
-        answer = http.get(path_of(iri), headers={"Accept": "text/turtle"})
+        answer = http.get(local(iri), headers={"Accept": "text/turtle"})
         if answer.status_code != 200:
             failed.append((iri, answer.status_code))
     assert failed == []
@@ -160,14 +148,14 @@ def test_every_iri_kg_minted_resolves(store, http):
 
 def test_the_description_gives_labels_of_what_it_points_to(store, http):
     iri = one_of_each_kind(store)["page entry"]
-    graph = Graph().parse(data=http.get(path_of(iri) + ".ttl").content, format="turtle")
+    graph = Graph().parse(data=http.get(local(iri) + ".ttl").content, format="turtle")
     category = next(graph.objects(URIRef(iri), URIRef(PREFIXES["kg"] + "category")))
     labels = list(graph.objects(category, URIRef(PREFIXES["skos"] + "prefLabel")))
     assert labels, "the category's label travels with the description"
 
 
 def test_validators_and_not_modified(store, http):
-    path = path_of(one_of_each_kind(store)["page entry"])
+    path = local(one_of_each_kind(store)["page entry"])
     first = http.get(path, headers={"Accept": BROWSER})
     tag = first.headers["etag"]
     again = http.get(path, headers={"Accept": BROWSER, "If-None-Match": tag})
@@ -227,7 +215,7 @@ def test_rdflib_dereferences_every_kind_from_a_server_whose_base_is_its_own_addr
     server.env["KG_BASE_IRI"] = base
     load_store(tmp_path / "own", SAMPLE, base_iri=base)
     with server:
-        own = {kind: iri for kind, iri in one_of_each_kind_under(tmp_path / "own", base).items()}
+        own = {kind: iri for kind, iri in one_of_each_kind(tmp_path / "own", base).items()}
         for kind, iri in own.items():
             graph = Graph().parse(iri)
             node = URIRef(iri)

@@ -5,22 +5,18 @@ SPARQL page and the ontology page; and a page costs one worker round trip."""
 from collections import deque
 from urllib.parse import parse_qs, urlsplit
 
-import html5rdf
 import pytest
 from served import client, copy_store, kg_server
-from site_store import ATTACKS, HOSTILE, SAMPLE, load_store
+from site_store import ATTACKS, BROWSER, HOSTILE, dom, load_store, local, select, text_of
 
-from kg.store import OxigraphStore
 from kg.vocab import PREFIXES
 
-BASE = "https://w3id.org/airm-kg/"
-BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 ON_ATTRIBUTES = ("onerror", "onload", "onclick", "onmouseover")
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return load_store(tmp_path_factory.mktemp("pages") / "store", SAMPLE, HOSTILE)
+def store(hostile_store):
+    return hostile_store
 
 
 @pytest.fixture(scope="module")
@@ -35,27 +31,10 @@ def http(server):
         yield http_client
 
 
-def select(store, query: str) -> list[dict]:
-    solutions = OxigraphStore(store).query(query)
-    return [{v.value: row[v.value] for v in solutions.variables} for row in solutions]
-
-
-def dom(body: str):
-    return html5rdf.parse(body, namespaceHTMLElements=False)
-
-
-def text_of(element) -> str:
-    return " ".join("".join(element.itertext()).split())
-
-
 def page(http, path: str, status: int = 200):
     answer = http.get(path, headers={"Accept": BROWSER})
     assert answer.status_code == status, (path, answer.status_code, answer.text[:300])
     return dom(answer.text)
-
-
-def local(iri: str) -> str:
-    return "/" + iri.removeprefix(BASE)
 
 
 # --- hostile text ----------------------------------------------------------------------------
@@ -80,7 +59,13 @@ def hostile_pages(store) -> list[str]:
         found = select(store, query + " LIMIT 1")
         assert found, kind
         paths.append(local(found[0]["x"].value))
-    return paths + ["/", "/search?q=hostile", "/search?q=alert", "/coverage", "/taxonomy/mitigation"]
+    return paths + [
+        "/",
+        "/search?q=hostile",
+        "/search?q=alert",
+        "/coverage",
+        "/taxonomy/mitigation",
+    ]
 
 
 def test_hostile_text_renders_as_text_on_every_page_kind(store, http):
@@ -170,9 +155,12 @@ def test_long_lists_are_paged_in_a_stable_order(corpus_server):
         url = following.get("href") if following is not None else None
     assert len(listed) == len(set(listed)) == len(expected)
     assert set(listed) == {local(r["m"].value) for r in expected}
-    assert page(http, local(category) + "?page=2").findall(".//ul[@class='mitigations']//a")[0].get(
-        "href"
-    ) == listed[50]
+    assert (
+        page(http, local(category) + "?page=2")
+        .findall(".//ul[@class='mitigations']//a")[0]
+        .get("href")
+        == listed[50]
+    )
 
 
 # --- mitigation, document and concept pages -------------------------------------------------
@@ -189,14 +177,18 @@ def test_a_mitigation_page_shows_its_facts(store, http):
         }""",
     )[0]
     tree = page(http, local(row["m"].value))
-    facts = {text_of(dt): text_of(dd) for dt, dd in zip(tree.iter("dt"), tree.iter("dd"), strict=False)}
+    facts = {
+        text_of(dt): text_of(dd) for dt, dd in zip(tree.iter("dt"), tree.iter("dd"), strict=False)
+    }
     assert facts["Rationale"] == " ".join(row["r"].value.split())
     assert facts["Lifecycle stage"] == row["stage"].value
     code = row["code"].value
     top = code.split(".")[0]
     assert facts["Category"].startswith(top + " ") and code in facts["Category"]  # top first
     paragraphs = [text_of(p) for p in tree.findall(".//blockquote/p")]
-    assert paragraphs == [" ".join(line.split()) for line in row["q"].value.splitlines() if line.strip()]
+    assert paragraphs == [
+        " ".join(line.split()) for line in row["q"].value.splitlines() if line.strip()
+    ]
     assert row["file"].value in text_of(tree.find(".//section[@class='provenance']"))
 
 
@@ -282,7 +274,8 @@ def test_the_search_index_follows_the_data(sample_store, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("by", "predicate"), [("stage", "lifecycleStage"), ("actor", "actor"), ("function", "rmfFunction")]
+    ("by", "predicate"),
+    [("stage", "lifecycleStage"), ("actor", "actor"), ("function", "rmfFunction")],
 )
 def test_coverage_cells_count_and_link_to_their_lists(store, http, by, predicate):
     tree = page(http, f"/coverage?by={by}")
@@ -317,15 +310,19 @@ def test_the_sparql_page_runs_queries_for_browsers(http):
     query = "SELECT ?m WHERE { ?m a kg:Mitigation } ORDER BY ?m"
     tree = page(http, "/sparql?" + f"query={query}")
     rows = tree.findall(".//section[@class='results']//tbody/tr")
-    assert len(rows) == len(http.get("/sparql", params={"query": query, "format": "json"}).json()["results"]["bindings"])
+    assert len(rows) == len(
+        http.get("/sparql", params={"query": query, "format": "json"}).json()["results"]["bindings"]
+    )
     downloads = [a.get("href") for a in tree.findall(".//p[@class='downloads']/a")]
     assert any("format=csv" in d for d in downloads)
     broken = page(http, "/sparql?query=SELEC", status=400)
     assert "invalid SPARQL" in text_of(broken.find(".//div[@role='alert']"))
     # Clients of the protocol are not affected:
     assert http.get("/sparql").headers["content-type"].startswith("text/turtle")
-    assert http.get("/sparql", params={"query": query}).headers["content-type"].startswith(
-        "application/sparql-results+json"
+    assert (
+        http.get("/sparql", params={"query": query})
+        .headers["content-type"]
+        .startswith("application/sparql-results+json")
     )
 
 
@@ -352,7 +349,9 @@ def test_the_ontology_page_documents_every_term(store, http):
 
 def test_home_and_search_link_their_data(http):
     home = page(http, "/")
-    alternates = {link.get("type"): link.get("href") for link in home.findall(".//link[@rel='alternate']")}
+    alternates = {
+        link.get("type"): link.get("href") for link in home.findall(".//link[@rel='alternate']")
+    }
     from rdflib import Graph, Namespace
 
     void = Graph().parse(data=http.get(alternates["text/turtle"]).content, format="turtle")
