@@ -201,13 +201,14 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
         db = sqlite3.connect(partial)
         try:
             db.executescript(SCHEMA)
-            rows = list(_rows(store))
+            rows = _rows(store)
             db.executemany(
-                "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", [r[:9] for r in rows]
+                "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [row.facets(number) for number, row in enumerate(rows, start=1)],
             )
             db.executemany(
                 "INSERT INTO entries(rowid, name, body, rationale, context) VALUES (?, ?, ?, ?, ?)",
-                [(r[0], *r[9:]) for r in rows],
+                [row.texts(number) for number, row in enumerate(rows, start=1)],
             )
             db.executemany(
                 "INSERT INTO options VALUES (?, ?, ?, ?, ?)", _option_rows(store, base_iri)
@@ -231,9 +232,35 @@ def _option_rows(store: Store, base_iri: str):
             yield name, position, node.notation or node.iri, node.label, node.depth
 
 
-def _rows(store: Store):
-    """(id, iri, kind, code, categories, stage, actor, function, sort key, name, body, rationale,
-    context) per indexed resource."""
+@dataclass(frozen=True)
+class _Indexed:
+    """One indexed resource: its facets (filters and sort order) and its texts."""
+
+    iri: str
+    kind: str
+    sort_key: str
+    name: str
+    body: str = ""
+    rationale: str = ""
+    context: str = ""
+    code: str | None = None
+    categories: str = ""  # its category's code and those above it, space-separated
+    stage: str = ""
+    actor: str = ""
+    function: str = ""
+
+    def facets(self, number: int) -> tuple:
+        return (
+            number, self.iri, self.kind, self.code, self.categories, self.stage, self.actor,
+            self.function, self.sort_key,
+        )  # fmt: skip
+
+    def texts(self, number: int) -> tuple:
+        return number, *(_clean(t) for t in (self.name, self.body, self.rationale, self.context))
+
+
+def _rows(store: Store) -> list[_Indexed]:
+    """The indexed resources: mitigations, documents, authors, taxonomy concepts."""
     mitigations = select(store, MITIGATIONS)
     documents = select(store, DOCUMENTS)
     authors = select(store, AUTHORS)
@@ -241,79 +268,55 @@ def _rows(store: Store):
     nodes = [r["m"] for r in mitigations] + [r["d"] for r in documents]
     nodes += [r["a"] for r in authors] + [r["c"] for r in concepts]
     labels = labels_of(store, nodes)
-    number = 0
+    rows = []
     for r in mitigations:
-        number += 1
         iri, code = r["m"].value, _text(r, "notation")
-        yield (
-            number,
-            iri,
-            "mitigation",
-            code,
-            _ancestors(code),
-            _text(r, "stages"),
-            _text(r, "actors"),
-            _text(r, "functions"),
-            f"0 {_code_key(code)} {iri}",
-            _clean(labels.get(iri, "")),
-            _clean(_text(r, "quote")),
-            _clean(_text(r, "rationale")),
-            _clean(" · ".join(t for t in (_text(r, "heading"), _text(r, "title")) if t)),
+        context = " · ".join(t for t in (_text(r, "heading"), _text(r, "title")) if t)
+        rows.append(
+            _Indexed(
+                iri,
+                "mitigation",
+                f"0 {_code_key(code)} {iri}",
+                name=labels.get(iri, ""),
+                body=_text(r, "quote"),
+                rationale=_text(r, "rationale"),
+                context=context,
+                code=code,
+                categories=_ancestors(code),
+                stage=_text(r, "stages"),
+                actor=_text(r, "actors"),
+                function=_text(r, "functions"),
+            )
         )
     for r in documents:
-        number += 1
         iri = r["d"].value
-        yield (
-            number,
-            iri,
-            "document",
-            _text(r, "year"),
-            "",
-            "",
-            "",
-            "",
-            f"1 {iri}",
-            _clean(labels.get(iri, "")),
-            _clean(_text(r, "abstract")),
-            "",
-            "",
+        rows.append(
+            _Indexed(
+                iri,
+                "document",
+                f"1 {iri}",
+                labels.get(iri, ""),
+                _text(r, "abstract"),
+                code=_text(r, "year"),
+            )
         )
     for r in authors:
-        number += 1
         iri = r["a"].value
-        yield (
-            number,
-            iri,
-            "author",
-            None,
-            "",
-            "",
-            "",
-            "",
-            f"2 {iri}",
-            _clean(labels.get(iri, "")),
-            "",
-            "",
-            "",
-        )
+        rows.append(_Indexed(iri, "author", f"2 {iri}", labels.get(iri, "")))
     for r in concepts:
-        number += 1
         iri, code = r["c"].value, _text(r, "notation")
-        yield (
-            number,
-            iri,
-            "concept",
-            code,
-            "",
-            "",
-            "",
-            "",
-            f"3 {iri}",
-            _clean(labels.get(iri, "")),
-            _clean(_text(r, "definition")),
-            "",
-            _clean(code),
+        rows.append(
+            _Indexed(
+                iri,
+                "concept",
+                f"3 {iri}",
+                labels.get(iri, ""),
+                _text(r, "definition"),
+                context=code,
+                code=code,
+            )
         )
+    return rows
 
 
 def _text(row: dict, name: str) -> str:
