@@ -115,50 +115,54 @@ def _is_iri(term: object) -> bool:
     return isinstance(term, NamedNode)
 
 
-class _LabelCache:
-    """Labels of the nodes of the snapshot a worker reads, kept between its tasks: pages share
-    most of what they name (taxonomy concepts, documents, properties). Emptied when the worker
-    opens another snapshot (another store handle)."""
+class _PerSnapshot:
+    """Values computed once from the snapshot a worker reads, dropped when it reads another."""
 
     def __init__(self) -> None:
         self.store: Store | None = None
-        self.quads: LRUCache = LRUCache(LABELS_KEPT)
-        self.shown: LRUCache = LRUCache(LABELS_KEPT)
+        self.values: dict = {}
 
-    def follow(self, store: Store) -> None:
+    def get(self, store: Store, key: str, compute):
         if store is not self.store:
-            self.store = store
-            self.quads, self.shown = LRUCache(LABELS_KEPT), LRUCache(LABELS_KEPT)
-
-    def label_quads(self, store: Store, node: NamedNode) -> list[Quad]:
-        self.follow(store)
-        found = self.quads.get(node)
-        if found is None:
-            default = DefaultGraph()
-            found = [
-                quad
-                for predicate in LABELS
-                for quad in store.quads_for_pattern(node, predicate, None, default)
-            ]
-            self.quads[node] = found
-        return found
-
-    def shown_label(self, store: Store, node: NamedNode) -> str | None:
-        self.follow(store)
-        if node not in self.shown:
-            label = _best(_by_predicate(self.label_quads(store, node)))
-            self.shown[node] = label if label is not None else _fallback_label(store, node)
-        return self.shown[node]
+            self.store, self.values = store, {}
+        if key not in self.values:
+            self.values[key] = compute()
+        return self.values[key]
 
 
-#: Nodes whose labels a worker keeps.
+_per_snapshot = _PerSnapshot()
+
+
+#: Nodes whose labels a worker keeps for its snapshot: pages share most of what they name
+#: (taxonomy concepts, documents, properties).
 LABELS_KEPT = 100_000
-_labels = _LabelCache()
+
+
+def _label_quads_of(store: Store, node: NamedNode) -> list[Quad]:
+    kept = _per_snapshot.get(store, "label quads", lambda: LRUCache(LABELS_KEPT))
+    found = kept.get(node)
+    if found is None:
+        default = DefaultGraph()
+        found = [
+            quad
+            for predicate in LABELS
+            for quad in store.quads_for_pattern(node, predicate, None, default)
+        ]
+        kept[node] = found
+    return found
+
+
+def _shown_label(store: Store, node: NamedNode) -> str | None:
+    kept = _per_snapshot.get(store, "shown labels", lambda: LRUCache(LABELS_KEPT))
+    if node not in kept:
+        label = _best(_by_predicate(_label_quads_of(store, node)))
+        kept[node] = label if label is not None else _fallback_label(store, node)
+    return kept[node]
 
 
 def label_quads(store: Store, nodes: Iterable[NamedNode]) -> list[Quad]:
     """The label statements of `nodes` (every label property, every language)."""
-    return [quad for node in set(nodes) for quad in _labels.label_quads(store, node)]
+    return [quad for node in set(nodes) for quad in _label_quads_of(store, node)]
 
 
 def labels_of(store: Store, nodes: Iterable[NamedNode]) -> dict[str, str]:
@@ -166,7 +170,7 @@ def labels_of(store: Store, nodes: Iterable[NamedNode]) -> dict[str, str]:
     any language), else for an entry without a name its twin's name or its quotation's start."""
     found = {}
     for node in set(nodes):
-        label = _labels.shown_label(store, node)
+        label = _shown_label(store, node)
         if label is not None:
             found[node.value] = label
     return found
@@ -193,7 +197,7 @@ def _fallback_label(store: Store, node: NamedNode) -> str | None:
     default = DefaultGraph()
     for quad in store.quads_for_pattern(node, SAME_AS, None, default):
         if isinstance(quad.object, NamedNode):
-            twin = _best(_by_predicate(_labels.label_quads(store, quad.object)))
+            twin = _best(_by_predicate(_label_quads_of(store, quad.object)))
             if twin is not None:
                 return twin
     for quad in store.quads_for_pattern(node, KG.quotation, None, default):
@@ -311,24 +315,6 @@ def direct_counts(store: Store) -> dict[str, int]:
 
 def _count_rows(store: Store, sparql: str) -> dict[str, int]:
     return {row["c"].value: int(row["n"].value) for row in select(store, sparql)}
-
-
-class _PerSnapshot:
-    """Values computed once from the snapshot a worker reads, dropped when it reads another."""
-
-    def __init__(self) -> None:
-        self.store: Store | None = None
-        self.values: dict = {}
-
-    def get(self, store: Store, key: str, compute):
-        if store is not self.store:
-            self.store, self.values = store, {}
-        if key not in self.values:
-            self.values[key] = compute()
-        return self.values[key]
-
-
-_per_snapshot = _PerSnapshot()
 
 
 @dataclass
