@@ -126,6 +126,10 @@ class Iris:
     def heading(self, document_key: str, path: list[str]) -> NamedNode:
         return self._node(f"heading/{document_key}/" + "/".join(slug(s) for s in path))
 
+    def scheme(self, name: str) -> NamedNode:
+        """A taxonomy's concept scheme: `mitigation`, `stage`, `actor`, `rmf-function`."""
+        return self._node(f"taxonomy/{name}")
+
     def category(self, code: str) -> NamedNode:
         return self._node(f"taxonomy/mitigation/{code}")
 

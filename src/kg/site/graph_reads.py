@@ -21,6 +21,7 @@ from kg.vocab import (
     RDF_NS,
     RDFS_NS,
     SKOS_NS,
+    Iris,
 )
 
 #: Incoming arcs a description holds at most (a category may be the object of thousands).
@@ -392,6 +393,11 @@ SELECT ?this ?c ?notation ?broader WHERE {
   OPTIONAL { ?c skos:notation ?notation }
   OPTIONAL { ?c skos:broader ?broader }
 }"""
+
+
+def taxonomy_tree(store: Store, base_iri: str, name: str) -> list[TreeNode]:
+    """The tree of one of kg's taxonomies (`kinds.SCHEMES`) under a base IRI."""
+    return scheme_tree(store, Iris(base_iri).scheme(name))
 
 
 def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:

@@ -17,10 +17,10 @@ from kg.site.graph_reads import (
     exists,
     first_value,
     labels_of,
-    scheme_tree,
     select,
     stating_graphs,
     subjects,
+    taxonomy_tree,
 )
 from kg.store import Snapshot
 from kg.vocab import DCTERMS, KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV, RDF
@@ -143,10 +143,7 @@ class HomeTask(Task):
                 "authors": counts.get(KG_NS + "Author", 0),
                 "files": _number(select(store, FILES)),
             },
-            "schemes": {
-                name: scheme_tree(store, NamedNode(self.base_iri + f"taxonomy/{name}"))
-                for name in kinds.SCHEMES
-            },
+            "schemes": {name: taxonomy_tree(store, self.base_iri, name) for name in kinds.SCHEMES},
             "documents": _documents(store),
         }
 
@@ -174,8 +171,8 @@ class CoverageTask(Task):
     def run(self) -> dict:
         store = self.snapshot.open()
         scheme, predicate = kinds.DIMENSIONS[self.dimension]
-        rows: list[TreeNode] = scheme_tree(store, NamedNode(self.base_iri + "taxonomy/mitigation"))
-        columns = scheme_tree(store, NamedNode(self.base_iri + f"taxonomy/{scheme}"))
+        rows: list[TreeNode] = taxonomy_tree(store, self.base_iri, "mitigation")
+        columns = taxonomy_tree(store, self.base_iri, scheme)
         parent = {row.iri: row.broader for row in rows}
         cells: dict[tuple[str, str], int] = defaultdict(int)
         # A mitigation has exactly one category (the shapes require it), so the counts of a
@@ -239,9 +236,6 @@ class OntologyTask(Task):
             (row["p"].value, row["o"])
             for row in select(store, ONTOLOGY_HEADER, NamedNode(ONTOLOGY_IRI))
         ]
-        schemes = {
-            name: scheme_tree(store, NamedNode(self.base_iri + f"taxonomy/{name}"))
-            for name in kinds.SCHEMES
-        }
+        schemes = {name: taxonomy_tree(store, self.base_iri, name) for name in kinds.SCHEMES}
         ordered = sorted(terms.values(), key=lambda t: t["iri"].rsplit("#", 1)[1].casefold())
         return {"terms": ordered, "labels": labels, "header": header, "schemes": schemes}

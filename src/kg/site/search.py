@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from pyoxigraph import NamedNode, Store
+from pyoxigraph import Store
 
 from kg.errors import QueryError
 from kg.server.task import Lane, Task
-from kg.site.graph_reads import labels_of, scheme_tree, select
+from kg.site.graph_reads import labels_of, select, taxonomy_tree
 from kg.site.render import MARK_END, MARK_START
 from kg.store import Snapshot
 
@@ -227,7 +227,7 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
 
 def _option_rows(store: Store, base_iri: str):
     for name, scheme in FILTERS.items():
-        tree = scheme_tree(store, NamedNode(base_iri + f"taxonomy/{scheme}"))
+        tree = taxonomy_tree(store, base_iri, scheme)
         for position, node in enumerate(tree):
             yield name, position, node.notation or node.iri, node.label, node.depth
 
