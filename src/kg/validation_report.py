@@ -9,18 +9,15 @@ from junitparser import Failure, JUnitXml, TestCase, TestSuite
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad, RdfFormat, serialize
 
 from kg.validation import Severity, ValidationReport, ValidationResult
-from kg.vocab import PREFIXES, RDF, RDFS, SH, SH_NS, XSD
+from kg.vocab import PREFIXES, RDF, RDFS, SH, SH_NS, XSD, prefixed_name
 
 
 def compact(term: object) -> str:
     """A term as a person reads it: prefixed name where kg knows the prefix, else N-Triples."""
     if isinstance(term, NamedNode):
-        for prefix, namespace in PREFIXES.items():
-            local = term.value.removeprefix(namespace)
-            if local != term.value and local.replace("-", "").replace("_", "").isalnum():
-                return f"{prefix}:{local}"
-        if term.value.startswith(SH_NS):
-            return "sh:" + term.value.removeprefix(SH_NS)
+        name = prefixed_name(term.value, {**PREFIXES, "sh": SH_NS})
+        if name is not None:
+            return name
     return str(term)
 
 

@@ -39,6 +39,15 @@ PREFIXES = {
     "kgsh": SHAPES_NS,
 }
 
+def prefixed_name(iri: str, prefixes: dict[str, str] = PREFIXES) -> str | None:
+    """`prefix:local` for an IRI in one of the namespaces whose local part reads as a name."""
+    for prefix, namespace in prefixes.items():
+        local = iri.removeprefix(namespace)
+        if local != iri and local.replace("-", "").replace("_", "").isalnum():
+            return f"{prefix}:{local}"
+    return None
+
+
 #: Where an entry with a navigator ID is published (the IDs come from these pages' URLs).
 NAVIGATOR_PAGE = "https://www.airi-navigator.com/mitigations-v2/"
 

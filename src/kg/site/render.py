@@ -9,7 +9,7 @@ from markupsafe import Markup, escape
 from pyoxigraph import BlankNode, Literal, NamedNode
 
 from kg.site.paths import Paths
-from kg.vocab import PREFIXES
+from kg.vocab import PREFIXES, prefixed_name
 
 #: Private-use characters that mark a search match's start and end in indexed text.
 MARK_START, MARK_END = "\ue000", "\ue001"
@@ -82,10 +82,7 @@ SHOWN_PREFIXES = {
 
 def curie(iri: str) -> str:
     """A prefixed name for an IRI in a known namespace, else the IRI."""
-    for prefix, namespace in SHOWN_PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
+    return prefixed_name(iri, SHOWN_PREFIXES) or iri
 
 
 def local_name(iri: str) -> str:
