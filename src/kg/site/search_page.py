@@ -15,7 +15,6 @@ from kg.site.web import HTML, cached, page_number, site_of
 
 #: Characters of search text read at most.
 MAX_TEXT = 500
-SEARCH_DIRECTORY = "search"
 
 
 async def search(request: Request) -> Response:
@@ -27,15 +26,14 @@ async def search(request: Request) -> Response:
     filters = tuple((name, params[name]) for name in FILTERS if params.get(name))
     page = page_number(request)
     as_json = params.get("format") == "json"
-    index_dir = str(service_of(request).settings.store.resolve() / SEARCH_DIRECTORY)
 
     async def make(snapshot) -> Answer:
         service = service_of(request)
-        task = SearchTask(snapshot, index_dir, site.base_iri, text, filters, page)
+        task = SearchTask(snapshot, site.search_dir, site.base_iri, text, filters, page)
         try:
             results = await service.run(task)
         except IndexMissing:  # the first search since the data changed
-            await service.run(IndexTask(snapshot, index_dir, site.base_iri))
+            await service.run(IndexTask(snapshot, site.search_dir, site.base_iri))
             results = await service.run(task)
         if as_json:
             return Answer("application/json", _json(results))

@@ -33,6 +33,8 @@ PROTOCOL_TYPES = [
 
 
 def prefers_html(accept: str | None) -> bool:
+    if not accept or "html" not in accept:
+        return False  # what protocol clients send, decided without parsing on the query path
     try:
         return mimeparse.best_match(PROTOCOL_TYPES, accept or "*/*") == "text/html"
     except (mimeparse.MimeTypeParseException, ValueError):

@@ -30,6 +30,8 @@ class Site:
         self.ontology_graph = Iris(settings.base_iri).vocabulary_graph("kg").value
         self.queries = load_queries(settings.queries_dir)
         self.notations = frozenset(load_vocabulary(settings.ontology_dir).categories)
+        #: Where the search indexes are kept (one per data version), in the store directory.
+        self.search_dir = str(settings.store.resolve() / "search")
 
 
 def site_of(request: Request) -> Site:
