@@ -17,7 +17,9 @@ from kg.nexus.links import (
     ProfileLink,
     Unlinked,
     key,
+    Quote,
     navigator_links,
+    records_of,
     profile_links,
 )
 from kg.nexus.read import read_nexus
@@ -46,7 +48,7 @@ def entries(corpus: Path, parser) -> list[Entry]:
 
 @pytest.fixture(scope="module")
 def report(entries, nexus) -> LinkReport:
-    return navigator_links(entries, nexus)
+    return navigator_links(map(Quote.of, entries), records_of(nexus))
 
 
 # --- navigator pages ↔ Nexus records, on the corpus -------------------------------------------
@@ -208,7 +210,7 @@ def test_key_absorbs_formatting_only():
 
 def test_the_page_source_chooses_between_documents():
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_Y", QUOTE, "doc-Y"))
-    report = navigator_links([_entry("A0900", QUOTE, "THE doc-Y  PAPER")], nexus)
+    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE, "THE doc-Y  PAPER")]), records_of(nexus))
     assert report.links == (NavigatorLink("A0900", "A0002_Y", "exact", by_document=True),)
     assert report.counts()["by document"] == 1
 
@@ -216,7 +218,7 @@ def test_the_page_source_chooses_between_documents():
 def test_untold_source_links_none():
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_Y", QUOTE, "doc-Y"))
     for title in (None, "A paper Nexus does not hold"):
-        report = navigator_links([_entry("A0900", QUOTE, title)], nexus)
+        report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE, title)]), records_of(nexus))
         assert report.links == ()
         reason = "exact: its source is not told; 2 records of 2 document(s) fit"
         assert report.ambiguous == (Unlinked("A0900", reason, ("A0001_X", "A0002_Y")),)
@@ -224,14 +226,14 @@ def test_untold_source_links_none():
 
 def test_a_known_source_rules_out_other_documents():
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_Y", OTHER, "doc-Y"))
-    report = navigator_links([_entry("A0900", QUOTE, "The doc-Y paper")], nexus)
+    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE, "The doc-Y paper")]), records_of(nexus))
     reason = "quotes records of other documents than its source doc-Y"
     assert report.links == () and report.unmatched == (Unlinked("A0900", reason, ("A0001_X",)),)
 
 
 def test_never_by_number():
     nexus = _nexus(("A0900_X", OTHER, "doc-X"), ("A0001_X", QUOTE, "doc-X"))
-    report = navigator_links([_entry("A0900", QUOTE)], nexus)
+    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE)]), records_of(nexus))
     assert [link.record for link in report.links] == ["A0001_X"]
 
 
@@ -241,7 +243,7 @@ def test_leading_lines_and_cut_prefix():
     cut = _entry("A0901", OTHER[:80], complete=False)
     short = _entry("A0902", OTHER[:40], complete=False)
     whole = _entry("A0903", OTHER[:80])  # a complete page's body is not cut: no prefix match
-    report = navigator_links([leading, cut, short, whole], nexus)
+    report = navigator_links(map(Quote.of, [leading, cut, short, whole]), records_of(nexus))
     assert report.links == (
         NavigatorLink("A0900", "A0001_X", "leading"),
         NavigatorLink("A0901", "A0002_X", "prefix"),
@@ -255,12 +257,12 @@ def test_leading_lines_and_cut_prefix():
 def test_a_cut_body_fitting_several_records_is_ambiguous():
     longer = QUOTE + " It also keeps logs."
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_X", longer, "doc-X"))
-    report = navigator_links([_entry("A0900", QUOTE[:80], complete=False)], nexus)
+    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE[:80], complete=False)]), records_of(nexus))
     assert report.links == () and report.ambiguous[0].candidates == ("A0001_X", "A0002_X")
 
 
 def test_records_without_text_are_not_candidates():
     nexus = _nexus(("A0001_X", None, "doc-X"))  # type: ignore[arg-type]
-    assert navigator_links([_entry("A0900", "")], nexus).unmatched == (
+    assert navigator_links(map(Quote.of, [_entry("A0900", "")]), records_of(nexus)).unmatched == (
         Unlinked("A0900", "no body text"),
     )

@@ -21,7 +21,8 @@ from kg.checks import check_files, check_store
 from kg.errors import InputError, KgError
 from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.inputs import read_input
-from kg.load import Loader
+from kg.load import Loader, LoadReport
+from kg.nexus.package import locate as locate_nexus
 from kg.named_queries import ParameterError, load_queries
 from kg.navigator import PageParser
 from kg.settings import Settings
@@ -134,6 +135,35 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
         )
 
     report = loader.load(sources, skip_invalid=skip_invalid, progress=progress)
+    _print_load(ctx, report, verbose, f"{report.files} files: {report.entries} entries loaded")
+
+
+@cli.command("import-nexus")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--remove", is_flag=True, help="Remove the Nexus data from the store instead of importing it."
+)
+@click.option("-v", "--verbose", is_flag=True, help="List every warning.")
+@click.pass_context
+def import_nexus(ctx: click.Context, path: Path | None, remove: bool, verbose: bool) -> None:
+    """Import the AI Atlas Nexus data from PATH (its wheel, or a folder of its data files), or
+    from the installed ai-atlas-nexus when PATH is not given."""
+    settings = _settings(ctx)
+    try:
+        source = locate_nexus(path, settings.max_file_bytes)
+    except InputError as error:
+        _print_input(f"error: {error}")
+        ctx.exit(DATA_ERROR)
+    loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
+    report = loader.import_nexus(source, remove=remove)
+    release = f"{source.release.package} {source.release.version} ({source.kind} {source.origin})"
+    done = "removed" if remove else f"{report.entries} mitigations imported"
+    _print_load(ctx, report, verbose, f"{release}: {report.files} files, {done}")
+
+
+def _print_load(ctx: click.Context, report: LoadReport, verbose: bool, what: str) -> None:
+    """Errors, warnings (all with --verbose, else their count) and the SHACL summary of a load;
+    exits with DATA_ERROR when nothing was committed."""
     for error in report.errors:
         _print_input(f"error: {error}")
     if verbose:
@@ -152,8 +182,8 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
     )
     shapes = f"; shapes: {summary(validation)}" if validation is not None else ""
     stderr.print(
-        f"{report.files} files: {report.entries} entries loaded, {report.unchanged} unchanged, "
-        f"{len(report.errors)} rejected, {report.warning_count} warnings{shapes}; {state}"
+        f"{what}, {report.unchanged} unchanged, {len(report.errors)} rejected, "
+        f"{report.warning_count} warnings{shapes}; {state}"
     )
     ctx.exit(DATA_ERROR if rejected else OK)
 

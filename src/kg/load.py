@@ -15,6 +15,12 @@ from kg.errors import InputError, KgError
 from kg.identity import same_entry_graphs
 from kg.inputs import check_xml_entities, find_input_files, read_input
 from kg.locate import locate
+from kg.nexus.derived import nexus_link_graphs
+from kg.nexus.links import profile_links
+from kg.nexus.package import NexusSource
+from kg.nexus.rdfize import nexus_quads
+from kg.nexus.read import parse_nexus
+from kg.nexus.records import NexusData, summarise
 from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
@@ -43,6 +49,8 @@ class LoadReport:
     validation: ValidationReport | None = None
     #: False when nothing was written: a file failed, or the data would not conform.
     committed: bool = False
+    #: The Nexus records an import read (None for other loads).
+    nexus: NexusData | None = None
 
     @property
     def warning_count(self) -> int:
@@ -152,6 +160,48 @@ class Loader:
             changes.derivations.append(
                 partial(same_entry_graphs, documents=documents, graph_of=self._same_entry_graph)
             )
+        return self._commit(changes, report)
+
+    def import_nexus(self, source: NexusSource, *, remove: bool = False) -> LoadReport:
+        """Sets the Nexus graphs to the files of `source` (or removes them) in one validated
+        commit, with the vocabulary they refer to; files the store already holds as they are
+        count as unchanged and are not written again."""
+        report = LoadReport(files=len(source.files))
+        loaded = self.loaded_hashes()
+        changes = Changeset()
+        try:
+            for vocabulary in self.vocabulary_sources():
+                if (quads := self._changed_quads(vocabulary, loaded, report)) is not None:
+                    changes.graphs[vocabulary.graph] = quads
+        except InputError as error:
+            report.errors.append(error)
+            return report
+        report.unchanged = 0  # count the Nexus files only
+        graphs = {self.iris.nexus_graph(file.name): file for file in source}
+        if remove:
+            changes.graphs |= {graph: [] for graph in graphs if graph.value in loaded}
+            return self._commit(changes, report)
+        if all(loaded.get(graph.value) == "sha256:" + f.sha256 for graph, f in graphs.items()):
+            report.unchanged = len(graphs)
+            return self._commit(changes, report)
+        try:
+            data = parse_nexus({f.name: f.data for f in source}, {f.name: f.origin for f in source})
+        except InputError as error:
+            report.errors.append(error)
+            return report
+        if data.warnings:
+            report.warnings[source.origin] = summarise(data.warnings)
+        report.nexus = data
+        report.entries = len(data.mitigations)
+        # The files are one release: they refer to each other, so all are written together.
+        changes.graphs |= nexus_quads(data, source, self.iris, profile_links(data))
+        return self._commit(changes, report)
+
+    def _commit(self, changes: Changeset, report: LoadReport) -> LoadReport:
+        """Commits the changed graphs with what they derive, validated when given a validator;
+        on rejection the store stays exactly as it was."""
+        if changes:
+            changes.derivations.append(partial(nexus_link_graphs, iris=self.iris))
             if self.validator is not None:
                 changes.checks.append(partial(self._validate, report=report))
         try:

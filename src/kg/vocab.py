@@ -19,6 +19,7 @@ RDFS_NS = "http://www.w3.org/2000/01/rdf-schema#"
 XSD_NS = "http://www.w3.org/2001/XMLSchema#"
 SKOS_NS = "http://www.w3.org/2004/02/skos/core#"
 DCTERMS_NS = "http://purl.org/dc/terms/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
 BIBO_NS = "http://purl.org/ontology/bibo/"
 FOAF_NS = "http://xmlns.com/foaf/0.1/"
 PROV_NS = "http://www.w3.org/ns/prov#"
@@ -32,6 +33,7 @@ PREFIXES = {
     "xsd": XSD_NS,
     "skos": SKOS_NS,
     "dcterms": DCTERMS_NS,
+    "dc": DC_NS,
     "bibo": BIBO_NS,
     "foaf": FOAF_NS,
     "prov": PROV_NS,
@@ -66,15 +68,25 @@ KG = Terms(
     KG_NS,
     "Mitigation SourceDocument Author Heading HeadingScheme category lifecycleStage actor "
     "rmfFunction sourceDocument sourceHeading parentMitigation parentLabel quotation rationale "
-    "navigatorId headingPath inDocument sourceFile contentHash loaderVersion",
+    "navigatorId headingPath inDocument sourceFile contentHash loaderVersion "
+    "MitigationCategoryV1 RiskCategory RmfCategory RmfSubcategory RmfAction ActorTask RmfFunction "
+    "categoryV1 addressesRisk relatedRisk actorTask supportCount sourceCount",
 )
 RDF = Terms(RDF_NS, "type Seq")
 RDFS = Terms(RDFS_NS, "label seeAlso comment")
-SKOS = Terms(SKOS_NS, "prefLabel notation broader inScheme")
-DCTERMS = Terms(DCTERMS_NS, "title creator issued abstract")
+SKOS = Terms(
+    SKOS_NS,
+    "Concept ConceptScheme prefLabel notation broader inScheme definition topConceptOf "
+    "hasTopConcept closeMatch relatedMatch",
+)
+DCTERMS = Terms(
+    DCTERMS_NS, "title creator issued abstract identifier description license hasVersion source"
+)
+DC = Terms(DC_NS, "creator")
+OWL = Terms(OWL_NS, "sameAs Axiom annotatedSource annotatedProperty annotatedTarget versionInfo")
 BIBO = Terms(BIBO_NS, "authorList")
 FOAF = Terms(FOAF_NS, "name familyName givenName")
-PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom")
+PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom wasQuotedFrom")
 XSD = Terms(XSD_NS, "gYear dateTime string boolean integer")
 SH = Terms(
     SH_NS,
@@ -144,6 +156,24 @@ class Iris:
 
     def concept(self, scheme: str, name: str) -> NamedNode:
         return self._node(f"taxonomy/{scheme}/{slug(name)}")
+
+    def coded_concept(self, scheme: str, code: str) -> NamedNode:
+        """A concept known by its code in its scheme: `taxonomy/mitigation-v1/1.1`."""
+        return self._node(f"taxonomy/{scheme}/{quote(code, safe='')}")
+
+    def nexus_mitigation(self, record_id: str) -> NamedNode:
+        """A record of the AI Atlas Nexus data: its Nexus id, never taken for a navigator ID."""
+        return self._node(f"mitigation/nexus/{quote(record_id)}")
+
+    def nexus_document(self, document_id: str) -> NamedNode:
+        return self._node(f"document/nexus/{slug(document_id)}")
+
+    def crosswalk_mapping(self, name: str, source: str, target: str) -> NamedNode:
+        """The evidence of one mapping of a crosswalk: `mapping/<crosswalk>/<source>/<target>`."""
+        return self._node(f"mapping/{name}/{source}/{target}")
+
+    def nexus_graph(self, file_name: str) -> NamedNode:
+        return self._node(f"graph/nexus/{quote(file_name)}")
 
     def file_graph(self, file_name: str) -> NamedNode:
         return self._node(f"graph/file/{quote(file_name)}")

@@ -80,70 +80,101 @@ class LinkReport:
         return counted | {"ambiguous": len(self.ambiguous), "unmatched": len(self.unmatched)}
 
 
-def navigator_links(entries: Iterable[Entry], nexus: NexusData) -> LinkReport:
+@dataclass(frozen=True)
+class Quote:
+    """What the join needs of a navigator entry: read from a parsed page (`of`) or the store."""
+
+    entry: str  #: the navigator ID
+    body: str | None
+    source_title: str | None  #: its paper's title, when the page prints it
+    cut_in_body: bool  #: the page stops inside its body: nothing of a later block was read
+
+    @classmethod
+    def of(cls, entry: Entry) -> "Quote":
+        later = (entry.reasoning, entry.parent_label, entry.paper, entry.lifecycle_stage)
+        cut = not entry.complete and not entry.children and not entry.related
+        title = entry.paper.title if entry.paper else None
+        return cls(entry.id, entry.body, title, cut and later == (None,) * 4)
+
+
+@dataclass(frozen=True)
+class Quoted:
+    """A Nexus record as the join sees it."""
+
+    record: str  #: its Nexus id
+    text: str | None
+    document: str  #: its document's Nexus id
+    document_name: str
+
+
+def records_of(nexus: NexusData) -> list[Quoted]:
+    documents = nexus.documents
+    return [
+        Quoted(r.id, r.text, r.document, documents[r.document].name)
+        for r in nexus.mitigations.values()
+    ]
+
+
+def navigator_links(quotes: Iterable[Quote], records: Iterable[Quoted]) -> LinkReport:
     """Links each entry to the Nexus record whose text its body quotes, and to no other.
 
     The body must equal a record's text (exact), or its first lines must (leading), or, on a page
-    cut inside its body (no later block read), be the first MIN_PREFIX or more key characters of it
-    (prefix); the first of these that fits decides. When several records fit, only those of the
-    page's source document are kept (its paper title against the documents' names, by `key`);
-    one left is linked "by document", several (or an untold source) make the entry ambiguous.
-    A page whose source is a Nexus document is never linked to another document's record.
-    One whose source is not printed (a cut page) or is no Nexus document is linked by its text
-    alone when exactly one record fits.
+    cut inside its body, be the first MIN_PREFIX or more key characters of it (prefix); the first
+    of these that fits decides. When several records fit, only those of the page's source
+    document are kept (its paper title against the documents' names, by `key`); one left is
+    linked "by document", several (or an untold source) make the entry ambiguous. A page whose
+    source is a Nexus document is never linked to another document's record. One whose source is
+    not printed (a cut page) or is no Nexus document is linked by its text alone when exactly one
+    record fits.
     """
     by_key: dict[str, list[str]] = defaultdict(list)
-    for record in nexus.mitigations.values():
+    document_of: dict[str, str] = {}
+    documents: dict[str, str] = {}
+    for record in records:
+        document_of[record.record] = record.document
+        documents[key(record.document_name)] = record.document
         if record.text and (text := key(record.text)):
-            by_key[text].append(record.id)
-    documents = {key(document.name): document.id for document in nexus.documents.values()}
+            by_key[text].append(record.record)
     links, ambiguous, unmatched = [], [], []
-    for entry in entries:
-        how, fits = _fitting(entry, by_key)
+    for quote in quotes:
+        how, fits = _fitting(quote, by_key)
         if not fits:
-            unmatched.append(Unlinked(entry.id, how))
+            unmatched.append(Unlinked(quote.entry, how))
             continue
-        source = documents.get(key(entry.paper.title)) if entry.paper else None
-        kept = [r for r in fits if nexus.mitigations[r].document == source] if source else fits
+        source = documents.get(key(quote.source_title)) if quote.source_title else None
+        kept = [r for r in fits if document_of[r] == source] if source else fits
         if source and not kept:
             reason = f"quotes records of other documents than its source {source}"
-            unmatched.append(Unlinked(entry.id, reason, tuple(fits)))
+            unmatched.append(Unlinked(quote.entry, reason, tuple(fits)))
         elif len(kept) == 1:
-            links.append(NavigatorLink(entry.id, kept[0], how, len(fits) > 1))
+            links.append(NavigatorLink(quote.entry, kept[0], how, len(fits) > 1))
         else:
             if source:
                 told = f"{len(kept)} records of its source {source} have this text"
             else:
-                count = len({nexus.mitigations[r].document for r in kept})
+                count = len({document_of[r] for r in kept})
                 told = f"its source is not told; {len(kept)} records of {count} document(s) fit"
-            reason = f"{how}: {told}"
-            ambiguous.append(Unlinked(entry.id, reason, tuple(kept)))
+            ambiguous.append(Unlinked(quote.entry, f"{how}: {told}", tuple(kept)))
     return LinkReport(tuple(links), tuple(ambiguous), tuple(unmatched))
 
 
-def _fitting(entry: Entry, by_key: dict[str, list[str]]) -> tuple[str, list[str]]:
+def _fitting(quote: Quote, by_key: dict[str, list[str]]) -> tuple[str, list[str]]:
     """How the body meets records' texts and which records; or why none, and no records."""
-    body = key(entry.body)
+    body = key(quote.body or "")
     if not body:
         return "no body text", []
     if body in by_key:
         return "exact", by_key[body]
-    lines = entry.body.split("\n")
+    lines = (quote.body or "").split("\n")
     for count in range(len(lines) - 1, 0, -1):  # the longest leading run of lines first
         if (lead := key("\n".join(lines[:count]))) in by_key:
             return "leading", by_key[lead]
-    if not _cut_in_body(entry):
+    if not quote.cut_in_body:
         return "quotes no Nexus record", []
     if len(body) < MIN_PREFIX:
         return f"cut body of {len(body)} key characters, fewer than {MIN_PREFIX}", []
     fits = [record for text, ids in by_key.items() if text.startswith(body) for record in ids]
     return ("prefix", fits) if fits else ("quotes no Nexus record", [])
-
-
-def _cut_in_body(entry: Entry) -> bool:
-    """Whether the page stops inside its body: nothing of a later block was read."""
-    later = (entry.reasoning, entry.parent_label, entry.paper, entry.lifecycle_stage)
-    return not entry.complete and not entry.children and not entry.related and later == (None,) * 4
 
 
 # --- NIST AI 600-1 records ↔ NIST AI RMF actions -------------------------------------------

@@ -69,6 +69,15 @@ class Release:
     version: str
     licence: str
 
+    @property
+    def iri(self) -> str | None:
+        """Where this release is published: its PyPI page, or the upstream commit."""
+        if re.fullmatch(r"\d+(\.\d+)+", self.version):
+            return f"https://pypi.org/project/{self.package}/{self.version}/"
+        if commit := re.fullmatch(r"commit ([0-9a-f]{7,40})", self.version):
+            return f"https://github.com/IBM/{self.package}/commit/{commit[1]}"
+        return None
+
 
 @dataclass(frozen=True)
 class NexusFile:

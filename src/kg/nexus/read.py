@@ -98,9 +98,12 @@ def parse_nexus(files: Mapping[str, bytes], origins: Mapping[str, str] | None = 
         if name not in files:
             raise NexusError(name, None, None, "missing, expected each of " + ", ".join(FILES))
     sections: dict[str, Located] = defaultdict(list)
+    read_from: dict[str, str] = {}
     for name, wanted in SECTIONS.items():
         for section, records in _load(where[name], files[name], wanted).items():
             sections[section] += [(where[name], record) for record in records]
+            if section in ("documents", "taxonomies"):
+                read_from |= {record["id"]: name for record in records}
     warnings: list[NexusWarning] = []
     documents = {r["id"]: Document(*(r[key] for key in DOCUMENT)) for _, r in sections["documents"]}
     taxonomies = {
@@ -133,7 +136,7 @@ def parse_nexus(files: Mapping[str, bytes], origins: Mapping[str, str] | None = 
     categorisations = tuple(rows.values())
     return NexusData(
         documents, taxonomies, concepts, mitigations, categorisations, mapping_set, groups,
-        actions, risks, profile, warnings,
+        actions, risks, profile, warnings, read_from,
     )  # fmt: skip
 
 

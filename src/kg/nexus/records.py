@@ -6,7 +6,7 @@ warnings reading reports, and FIELDS, the fields each kind of YAML record may ha
 """
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -203,6 +203,8 @@ class NexusData:
     genai_risks: dict[str, GenAiRisk]
     profile_records: dict[str, ProfileRecord]
     warnings: list[NexusWarning]
+    #: The file (a name of FILES) each document and taxonomy was read from, by id.
+    read_from: dict[str, str] = field(default_factory=dict)
 
     def scheme(self, taxonomy: str) -> dict[str, Concept]:
         """The concepts of one scheme, by code."""
