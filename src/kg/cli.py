@@ -147,17 +147,20 @@ def load(ctx: click.Context, paths: tuple[Path, ...], skip_invalid: bool, verbos
 @click.pass_context
 def import_nexus(ctx: click.Context, path: Path | None, remove: bool, verbose: bool) -> None:
     """Import the AI Atlas Nexus data from PATH (its wheel, or a folder of its data files), or
-    from the installed ai-atlas-nexus when PATH is not given."""
+    from the installed ai-atlas-nexus when PATH is not given; --remove takes it out again."""
     settings = _settings(ctx)
+    loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
+    if remove:
+        report = loader.remove_nexus()
+        _print_load(ctx, report, verbose, f"Nexus data: {report.files} file graphs removed")
     try:
         source = locate_nexus(path, settings.max_file_bytes)
     except InputError as error:
         _print_input(f"error: {error}")
         ctx.exit(DATA_ERROR)
-    loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
-    report = loader.import_nexus(source, remove=remove)
+    report = loader.import_nexus(source)
     release = f"{source.release.package} {source.release.version} ({source.kind} {source.origin})"
-    done = "removed" if remove else f"{report.entries} mitigations imported"
+    done = f"{report.entries} mitigations imported"
     _print_load(ctx, report, verbose, f"{release}: {report.files} files, {done}")
 
 

@@ -162,10 +162,9 @@ class Loader:
             )
         return self._commit(changes, report)
 
-    def import_nexus(self, source: NexusSource, *, remove: bool = False) -> LoadReport:
-        """Sets the Nexus graphs to the files of `source` (or removes them) in one validated
-        commit, with the vocabulary they refer to; files the store already holds as they are
-        count as unchanged and are not written again."""
+    def import_nexus(self, source: NexusSource) -> LoadReport:
+        """Sets the Nexus graphs to the files of `source` in one validated commit, with the
+        vocabulary they refer to; when the store holds these very files, nothing is written."""
         report = LoadReport(files=len(source.files))
         loaded = self.loaded_hashes()
         changes = Changeset()
@@ -178,9 +177,6 @@ class Loader:
             return report
         report.unchanged = 0  # count the Nexus files only
         graphs = {self.iris.nexus_graph(file.name): file for file in source}
-        if remove:
-            changes.graphs |= {graph: [] for graph in graphs if graph.value in loaded}
-            return self._commit(changes, report)
         if all(loaded.get(graph.value) == "sha256:" + f.sha256 for graph, f in graphs.items()):
             report.unchanged = len(graphs)
             return self._commit(changes, report)
@@ -196,6 +192,13 @@ class Loader:
         # The files are one release: they refer to each other, so all are written together.
         changes.graphs |= nexus_quads(data, source, self.iris, profile_links(data))
         return self._commit(changes, report)
+
+    def remove_nexus(self) -> LoadReport:
+        """Removes every Nexus graph (and so what the commit derives from them)."""
+        prefix = self.iris.nexus_graph("").value
+        graphs = [NamedNode(graph) for graph in self.loaded_hashes() if graph.startswith(prefix)]
+        report = LoadReport(files=len(graphs))
+        return self._commit(Changeset({graph: [] for graph in graphs}), report)
 
     def _commit(self, changes: Changeset, report: LoadReport) -> LoadReport:
         """Commits the changed graphs with what they derive, validated when given a validator;

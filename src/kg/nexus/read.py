@@ -16,8 +16,10 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import yaml
+from pyoxigraph import NamedNode
 
 from kg.inputs import read_input
 from kg.nexus.records import (
@@ -105,6 +107,8 @@ def parse_nexus(files: Mapping[str, bytes], origins: Mapping[str, str] | None = 
             if section in ("documents", "taxonomies"):
                 read_from |= {record["id"]: name for record in records}
     warnings: list[NexusWarning] = []
+    for origin, r in sections["documents"] + sections["taxonomies"]:
+        r["url"] = _web_address(origin, r, warnings)
     documents = {r["id"]: Document(*(r[key] for key in DOCUMENT)) for _, r in sections["documents"]}
     taxonomies = {
         r["id"]: Taxonomy(*(r[key] for key in TAXONOMY)) for _, r in sections["taxonomies"]
@@ -138,6 +142,21 @@ def parse_nexus(files: Mapping[str, bytes], origins: Mapping[str, str] | None = 
         documents, taxonomies, concepts, mitigations, categorisations, mapping_set, groups,
         actions, risks, profile, warnings, read_from,
     )  # fmt: skip
+
+
+def _web_address(origin: str, r: Raw, warnings: list[NexusWarning]) -> str | None:
+    """The record's `url` if it is an http(s) IRI; otherwise None, with a warning."""
+    url = r.get("url")
+    if url is None:
+        return None
+    try:
+        ok = urlsplit(url).scheme in ("http", "https") and NamedNode(url) is not None
+    except ValueError:
+        ok = False
+    if not ok:
+        message = "not an http(s) address (IRI), left out"
+        warnings.append(NexusWarning(origin, r["id"], "url", message))
+    return url if ok else None
 
 
 def _load(origin: str, data: bytes, sections: tuple[str, ...]) -> dict[str, list[Raw]]:
