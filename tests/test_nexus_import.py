@@ -169,7 +169,9 @@ def test_a_broken_file_names_file_record_and_field_and_writes_nothing(nexus, tmp
     controls = broken / "mit_ai_risk_repository_data_controls.yaml"
     text = controls.read_text(encoding="utf-8")
     controls.write_text(text.replace("type: Action", "type: Acton", 1), encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--store", str(tmp_path / "store"), "import-nexus", str(broken)])
+    result = CliRunner().invoke(
+        cli, ["--store", str(tmp_path / "store"), "import-nexus", str(broken)]
+    )
     assert result.exit_code == 1
     assert str(controls) in result.stderr and "field 'type'" in result.stderr
     assert "record 'A" in result.stderr and "nothing committed" in result.stderr

@@ -15,12 +15,12 @@ from kg.nexus.links import (
     LinkReport,
     NavigatorLink,
     ProfileLink,
+    Quote,
     Unlinked,
     key,
-    Quote,
     navigator_links,
-    records_of,
     profile_links,
+    records_of,
 )
 from kg.nexus.read import read_nexus
 from kg.nexus.records import Document, MappingSet, Mitigation, NexusData
@@ -210,7 +210,9 @@ def test_key_absorbs_formatting_only():
 
 def test_the_page_source_chooses_between_documents():
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_Y", QUOTE, "doc-Y"))
-    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE, "THE doc-Y  PAPER")]), records_of(nexus))
+    report = navigator_links(
+        map(Quote.of, [_entry("A0900", QUOTE, "THE doc-Y  PAPER")]), records_of(nexus)
+    )
     assert report.links == (NavigatorLink("A0900", "A0002_Y", "exact", by_document=True),)
     assert report.counts()["by document"] == 1
 
@@ -226,7 +228,9 @@ def test_untold_source_links_none():
 
 def test_a_known_source_rules_out_other_documents():
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_Y", OTHER, "doc-Y"))
-    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE, "The doc-Y paper")]), records_of(nexus))
+    report = navigator_links(
+        map(Quote.of, [_entry("A0900", QUOTE, "The doc-Y paper")]), records_of(nexus)
+    )
     reason = "quotes records of other documents than its source doc-Y"
     assert report.links == () and report.unmatched == (Unlinked("A0900", reason, ("A0001_X",)),)
 
@@ -257,7 +261,9 @@ def test_leading_lines_and_cut_prefix():
 def test_a_cut_body_fitting_several_records_is_ambiguous():
     longer = QUOTE + " It also keeps logs."
     nexus = _nexus(("A0001_X", QUOTE, "doc-X"), ("A0002_X", longer, "doc-X"))
-    report = navigator_links(map(Quote.of, [_entry("A0900", QUOTE[:80], complete=False)]), records_of(nexus))
+    report = navigator_links(
+        map(Quote.of, [_entry("A0900", QUOTE[:80], complete=False)]), records_of(nexus)
+    )
     assert report.links == () and report.ambiguous[0].candidates == ("A0001_X", "A0002_X")
 
 

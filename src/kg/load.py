@@ -15,13 +15,13 @@ from kg.errors import InputError, KgError
 from kg.identity import same_entry_graphs
 from kg.inputs import check_xml_entities, find_input_files, read_input
 from kg.locate import locate
+from kg.navigator import PageParser
 from kg.nexus.derived import nexus_link_graphs
 from kg.nexus.links import profile_links
 from kg.nexus.package import NexusSource
 from kg.nexus.rdfize import nexus_quads
 from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
-from kg.navigator import PageParser
 from kg.rdfize import entry_quads
 from kg.settings import Settings
 from kg.sparql_values import values_block

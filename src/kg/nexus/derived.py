@@ -28,7 +28,8 @@ SELECT ?entry ?id ?body ?title ?cut WHERE {
   OPTIONAL { ?entry kg:sourceDocument/dcterms:title ?title }
   # A page cut inside its body holds nothing after it: no later field, no listed entry.
   BIND (NOT EXISTS {
-    { ?entry kg:rationale|kg:sourceDocument|kg:lifecycleStage|kg:parentLabel|kg:parentMitigation ?later }
+    { ?entry kg:rationale|kg:sourceDocument|kg:lifecycleStage|kg:parentLabel ?later }
+    UNION { ?entry kg:parentMitigation ?parent }
     UNION { GRAPH ?page { ?listed a kg:Mitigation FILTER (?listed != ?entry) } }
   } AS ?cut)
 }

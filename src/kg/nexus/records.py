@@ -53,11 +53,11 @@ def summarise(warnings: Iterable[NexusWarning], shown: int = 3) -> list[str]:
         key = (warning.file, warning.field, warning.message)
         records.setdefault(key, []).append(warning.record or "")
     lines = []
-    for (file, field, message), names in records.items():
+    for (file, field_name, message), names in records.items():
         listed = ", ".join(name for name in names[:shown] if name)
         more = f" and {len(names) - shown} more" if len(names) > shown else ""
         count = f"{len(names)} record{'s' if len(names) > 1 else ''}"
-        lines.append(f"{file}: {field or '-'}: {message} ({count}: {listed}{more})")
+        lines.append(f"{file}: {field_name or '-'}: {message} ({count}: {listed}{more})")
     return lines
 
 
