@@ -177,3 +177,55 @@ def test_check_gates_the_data_with_exit_codes_and_names_files(tmp_path):
     store = tmp_path / "store"
     assert kg("load", str(SAMPLE), store=store).returncode == 0
     assert kg("check", store=store).returncode == 0
+
+
+# --- kg crosswalk (in process, through click's CliRunner) -------------------------------------
+
+
+def _sssom(text: str) -> tuple[dict, list[dict[str, str]]]:
+    """The YAML metadata (the `#` lines) and the TSV mappings of an SSSOM/TSV text."""
+    import yaml
+
+    lines = text.split("\n")
+    count = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    metadata = yaml.safe_load("\n".join(line[1:] for line in lines[:count]))
+    body = io.StringIO("\n".join(lines[count:]), newline="")
+    return metadata, list(csv.DictReader(body, delimiter="\t"))
+
+
+@pytest.mark.shared
+def test_crosswalk_prints_or_writes_the_store_crosswalk_as_sssom(tmp_path, shared):
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    store, output = tmp_path / "store", tmp_path / "crosswalk.sssom.tsv"
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["--store", str(store), *args])
+
+    assert run("load", "--skip-invalid", str(shared / "corpus" / "navigator")).exit_code == 0
+    assert run("import-nexus", str(shared / "data" / "ai-atlas-nexus")).exit_code == 0
+    printed = run("crosswalk")
+    assert printed.exit_code == 0, printed.output
+    metadata, mappings = _sssom(printed.stdout)
+    assert metadata["mapping_set_id"].endswith("/mapping/mitigation-v1-v2")
+    assert len(mappings) == 27
+    assert {m["mapping_justification"] for m in mappings} == {"semapv:InstanceBasedMatching"}
+    pairs = {(m["subject_id"], m["object_id"]) for m in mappings}
+    assert ("kgmitv1:1.2", "kgmit:2.2.1") in pairs
+    written = run("crosswalk", "--output", str(output))
+    assert written.exit_code == 0 and written.stdout == ""
+    assert output.read_bytes() == printed.stdout_bytes
+
+
+def test_crosswalk_of_a_store_without_nexus_data_is_an_empty_set(loaded):
+    from click.testing import CliRunner
+
+    from kg.cli import cli
+
+    done = CliRunner().invoke(cli, ["--store", str(loaded), "crosswalk"])
+    assert done.exit_code == 0
+    metadata, mappings = _sssom(done.stdout)
+    assert mappings == [] and metadata["license"]
+    assert "no mapping" in done.stderr

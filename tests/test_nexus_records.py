@@ -78,7 +78,7 @@ entries:
 controls:
   - {id: A0001_Paper2024, name: Board, description: Have a board., type: Action,
      hasDocumentation: [doc-Paper2024]}
-  - {id: A0002_NIST2024, name: Confabulation; Other, type: Action,
+  - {id: A0002_NIST2024, name: Other; confabulation Assessment, type: Action,
      description: "Review   outputs.\\n(TEVV, end users)", hasDocumentation: [NIST.AI.600-1]}
 """,
     ACTIONS: """\
@@ -148,7 +148,8 @@ def test_the_tiny_files_read_into_records() -> None:
     assert list(data.rmf_groups) == ["MS", "MS-2", "MS-2.5", "GV", "GV-1", "GV-1.1"]
     assert data.rmf_groups["MS-2.5"] == RmfGroup("MS-2.5", "subcategory", None, "MS-2")
     assert data.rmf_groups["MS"].name == "Measure"
-    # The profile's record: its text without the list of actor tasks, its risks by name.
+    # The profile's record: its text without the list of actor tasks, its risks by name (a
+    # `;`-part starting with a risk's name, in any case, names it).
     assert data.profile_records == {
         "A0002_NIST2024": ProfileRecord(
             "A0002_NIST2024", "Review outputs.", ("TEVV", "End-Users"), ("nist-confabulation",)

@@ -22,10 +22,11 @@ from kg.errors import InputError, KgError
 from kg.gate import DEFAULT_MAX_RESULTS, validate_files, validate_store
 from kg.inputs import read_input
 from kg.load import Loader, LoadReport
-from kg.nexus.package import locate as locate_nexus
 from kg.named_queries import ParameterError, load_queries
 from kg.navigator import PageParser
+from kg.nexus.package import locate as locate_nexus
 from kg.settings import Settings
+from kg.sssom import crosswalk_rows, sssom_tsv
 from kg.stats import store_stats
 from kg.store import OxigraphStore
 from kg.taxonomy import load_vocabulary
@@ -390,6 +391,25 @@ def export(ctx: click.Context, output_format: str, output: Path | None) -> None:
         return
     with output.open("wb") as stream:
         _store(ctx).export(stream, rdf_format)
+
+
+@cli.command()
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File (default stdout)."
+)
+@click.pass_context
+def crosswalk(ctx: click.Context, output: Path | None) -> None:
+    """Write the crosswalk from the v1 mitigation categories (AI Atlas Nexus) to the current ones
+    as an SSSOM/TSV mapping set (the rows of the named query category-crosswalk)."""
+    settings = _settings(ctx)
+    rows = crosswalk_rows(_store(ctx), settings.queries_dir)
+    if not rows:
+        stderr.print("no mapping: the crosswalk needs navigator pages and the Nexus data loaded")
+    text = sssom_tsv(rows, settings.base_iri)
+    if output is None:
+        click.echo(text.encode("utf-8"), nl=False)
+        return
+    output.write_text(text, encoding="utf-8", newline="")
 
 
 @cli.command()

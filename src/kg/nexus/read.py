@@ -281,7 +281,7 @@ def _profile(mitigations, actions, risks, where, warnings) -> dict[str, ProfileR
     """The mitigations from the document of the NIST actions, with what they quote."""
     documents = {action.document for action in actions.values()}
     spelling = {task: task for action in actions.values() for task in action.actor_tasks}
-    by_name = {risk.name: risk.id for risk in risks.values()}
+    by_name = {_risk_key(risk.name): risk.id for risk in risks.values()}
     known = {_task_key(task) for task in spelling}
     origin = where["mit_ai_risk_repository_data_controls.yaml"]
     profile = {}
@@ -293,10 +293,21 @@ def _profile(mitigations, actions, risks, where, warnings) -> dict[str, ProfileR
             tasks = _tasks(origin, m.id, "description", items, spelling, warnings)
             text = text[: listed.start()]
         named = tuple(
-            by_name[n] for n in (part.strip() for part in m.name.split(";")) if n in by_name
+            dict.fromkeys(
+                risk
+                for part in m.name.split(";")
+                for name, risk in by_name.items()
+                if _risk_key(part).startswith(name)
+            )
         )
         profile[m.id] = ProfileRecord(m.id, text, tasks, named)
     return profile
+
+
+def _risk_key(name: str) -> str:
+    """Letters and digits, casefolded: a record's name names a risk when one of its `;`-parts
+    starts with the risk's name ("Harmful Bias and Homogenization Assessment")."""
+    return "".join(c for c in name.casefold() if c.isalnum())
 
 
 def _mappings(origin, data, names, concepts, warnings) -> tuple[MappingSet, dict]:
