@@ -209,7 +209,7 @@ def test_crosswalk_prints_or_writes_the_store_crosswalk_as_sssom(tmp_path, share
     printed = run("crosswalk")
     assert printed.exit_code == 0, printed.output
     metadata, mappings = _sssom(printed.stdout)
-    assert metadata["mapping_set_id"].endswith("/mapping/mitigation-v1-v2")
+    assert metadata["mapping_set_id"].endswith("/graph/derived/crosswalk/mitigation-v1-v2")
     assert len(mappings) == 27
     assert {m["mapping_justification"] for m in mappings} == {"semapv:InstanceBasedMatching"}
     pairs = {(m["subject_id"], m["object_id"]) for m in mappings}

@@ -5,19 +5,26 @@ store agreeing with the join on parsed pages (and with the hand-checked table)."
 import csv
 import hashlib
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from pyoxigraph import Literal, Quad
 
+import kg.load as kg_load
+from kg.checks import check_store
 from kg.cli import cli
 from kg.load import Loader
-from kg.nexus.links import Quote, navigator_links, records_of
-from kg.nexus.package import NEXUS_FILES, locate
+from kg.nexus.links import Quote, navigator_links, profile_links, records_of
+from kg.nexus.package import NEXUS_FILES, NexusSource, Release, locate
+from kg.nexus.rdfize import CONTROLS, nexus_quads
 from kg.nexus.read import read_nexus
+from kg.nexus.records import NexusError
 from kg.settings import Settings
 from kg.store import OxigraphStore
-from kg.validation import Validator
+from kg.validation import Severity, Validator
+from kg.vocab import DCTERMS, PROV, RDFS, Iris
 from kg.vocab import DEFAULT_BASE_IRI as BASE
 
 pytestmark = pytest.mark.shared
@@ -137,8 +144,9 @@ def test_each_file_has_its_graph_with_provenance(imported, nexus):
             store,
             """SELECT ?file ?hash ?version ?licence ?from WHERE { GRAPH ?g {
               ?g a prov:Entity ; kg:sourceFile ?file ; kg:contentHash ?hash ;
-                dcterms:hasVersion ?version ; dcterms:license ?licence ;
-                prov:wasDerivedFrom ?from ; prov:generatedAtTime ?t ; kg:loaderVersion ?l }
+                dcterms:license ?licence ; prov:wasDerivedFrom ?from ;
+                prov:generatedAtTime ?t ; kg:loaderVersion ?l .
+              ?from owl:versionInfo ?version ; dcterms:license ?licence }
               FILTER (STRSTARTS(STR(?g), "https://w3id.org/airm-kg/graph/nexus/")) }""",
         )
     }
@@ -147,7 +155,7 @@ def test_each_file_has_its_graph_with_provenance(imported, nexus):
         digest = hashlib.sha256((nexus / name).read_bytes()).hexdigest()
         assert found[path] == (
             f"sha256:{digest}",
-            "ai-atlas-nexus commit a8af9d79",
+            "commit a8af9d79",
             "http://spdx.org/licenses/Apache-2.0",
             "https://github.com/IBM/ai-atlas-nexus/commit/a8af9d79",
         )
@@ -182,10 +190,10 @@ def test_the_command_imports_then_finds_nothing_to_do(nexus, tmp_path):
     arguments = ["--store", str(tmp_path / "store"), "import-nexus", str(nexus)]
     first = CliRunner().invoke(cli, arguments)
     assert first.exit_code == 0, first.stderr
-    assert "831 mitigations imported" in first.stderr and "0 violations" in first.stderr
+    assert "831 records read" in first.stderr and "0 violations" in first.stderr
     again = CliRunner().invoke(cli, arguments)
     assert again.exit_code == 0 and "6 unchanged" in again.stderr
-    removed = CliRunner().invoke(cli, [*arguments, "--remove"])
+    removed = CliRunner().invoke(cli, [*arguments[:3], "--remove"])
     assert removed.exit_code == 0, removed.stderr
     store = OxigraphStore(tmp_path / "store")
     assert count(store, "?x dcterms:identifier ?id") == 0
@@ -269,3 +277,79 @@ def test_crosswalk_counts_are_the_linked_pairs(with_corpus):
     for v1, _, n in pairs:
         per_v1[v1] = per_v1.get(v1, 0) + int(n)
     assert {(v1, int(source)) for v1, _, _, source in mappings} == set(per_v1.items())
+
+
+def test_remove_takes_no_path(nexus, tmp_path):
+    arguments = ["--store", str(tmp_path), "import-nexus", str(nexus), "--remove"]
+    result = CliRunner().invoke(cli, arguments)
+    assert result.exit_code == 2 and "--remove takes no PATH" in result.stderr
+
+
+def test_an_import_the_shapes_reject_writes_nothing(nexus, tmp_path, monkeypatch):
+    _, store = import_into(tmp_path, nexus, SAMPLE, validate=False)
+    generation = store.live_directory
+    real = kg_load.nexus_quads
+
+    def with_a_second_name(data, source, iris, profile):
+        graphs = real(data, source, iris, profile)
+        graph = iris.nexus_graph(CONTROLS)
+        record = iris.nexus_mitigation("A0086_Future_of_Life_Institute2024")
+        graphs[graph].append(Quad(record, RDFS.label, Literal("Another", language="en"), graph))
+        return graphs
+
+    monkeypatch.setattr(kg_load, "nexus_quads", with_a_second_name)
+    monkeypatch.setattr(kg_load, "LOADER_VERSION", "kg 0.0.0-other")  # so it is not unchanged
+    report, store = import_into(tmp_path, nexus)
+    assert not report.committed and not report.validation.conforms
+    violations = [r for r in report.validation.results if r.severity is Severity.VIOLATION]
+    assert {r.path for r in violations} == {RDFS.label}
+    assert store.live_directory == generation
+
+
+def test_a_new_kg_version_imports_the_same_files_again(nexus, tmp_path, monkeypatch):
+    import_into(tmp_path, nexus, validate=False)
+    monkeypatch.setattr(kg_load, "LOADER_VERSION", "kg 99.0")
+    report, _ = import_into(tmp_path, nexus, validate=False)
+    assert report.committed and report.unchanged == 0 and report.graphs >= 6
+
+
+def test_the_checks_pass_on_imported_data(imported):
+    _, store = imported
+    assert [c.slug for c in check_store(store).results if c.rows] == []
+
+
+def test_removing_the_data_removes_what_it_derived(with_corpus, nexus, corpus, tmp_path):
+    _, store = import_into(tmp_path, nexus, corpus, validate=False)
+    assert store_links(store)
+    Loader(Settings(store=tmp_path), store).remove_nexus()
+    derived = f"<{BASE}graph/derived/crosswalk/mitigation-v1-v2>"
+    assert count(store, f"GRAPH {derived} {{ ?x ?p ?o }}") == 0
+    assert count(store, f"GRAPH {LINKS_GRAPH} {{ ?x ?p ?o }}") == 0
+    assert count(store, "?x kg:navigatorId ?id") > 100  # the pages stay
+
+
+def test_a_licence_that_is_no_spdx_id_is_left_out(nexus):
+    source = locate(nexus)
+    file = replace(
+        source.files[0], release=Release("ai-atlas-nexus", "1.2.5", "Apache License 2.0")
+    )
+    data = read_nexus(nexus)
+    graphs = nexus_quads(
+        data, NexusSource("folder", "x", file.release, (file,)), Iris(), profile_links(data)
+    )
+    (quads,) = graphs.values()
+    assert not [q for q in quads if q.predicate == DCTERMS.license]
+    assert [q.object.value for q in quads if q.predicate == PROV.wasDerivedFrom] == [
+        "https://pypi.org/project/ai-atlas-nexus/1.2.5/"
+    ]
+
+
+def test_ids_that_would_mint_one_iri_are_refused(nexus):
+    data = read_nexus(nexus)
+    first = data.documents["doc-EU AI Office2025"]
+    documents = data.documents | {"doc-EU-AI-Office2025": replace(first, id="doc-EU-AI-Office2025")}
+    clash = replace(data, documents=documents)
+    with pytest.raises(
+        NexusError, match="doc-EU-AI-Office2025.*same IRI .* as 'doc-EU AI Office2025'"
+    ):
+        nexus_quads(clash, locate(nexus), Iris(), profile_links(data))

@@ -272,3 +272,22 @@ def test_records_without_text_are_not_candidates():
     assert navigator_links(map(Quote.of, [_entry("A0900", "")]), records_of(nexus)).unmatched == (
         Unlinked("A0900", "no body text"),
     )
+
+
+def test_a_record_two_entries_quote_links_neither():
+    nexus = _nexus(("A0001_X", QUOTE, "doc-X"))
+    entries = [_entry("A0900", QUOTE, "The doc-X paper"), _entry("A0901", QUOTE)]
+    report = navigator_links(map(Quote.of, entries), records_of(nexus))
+    assert report.links == ()
+    assert [(u.entry, u.reason, u.candidates) for u in report.ambiguous] == [
+        ("A0900", "exact: 2 entries quote A0001_X", ("A0001_X",)),
+        ("A0901", "exact: 2 entries quote A0001_X", ("A0001_X",)),
+    ]
+
+
+def test_a_short_first_line_is_no_leading_match():
+    short = "Evaluate models for security."  # fewer than MIN_PREFIX key characters
+    nexus = _nexus(("A0001_X", short, "doc-X"))
+    page = _entry("A0900", short + "\nThen the page goes on about something else entirely.")
+    report = navigator_links(map(Quote.of, [page]), records_of(nexus))
+    assert report.links == () and report.unmatched[0].reason == "quotes no Nexus record"

@@ -23,12 +23,13 @@ def test_every_term_has_label_and_definition():
     g = graph("kg.ttl")
     terms = set(g.subjects(RDF.type, OWL.Class)) | set(g.subjects(RDF.type, OWL.ObjectProperty))
     terms |= set(g.subjects(RDF.type, OWL.DatatypeProperty))
+    terms |= set(g.subjects(RDF.type, OWL.AnnotationProperty))
     assert len(terms) >= 28
     for term in terms:
         assert str(term).startswith(str(KG))
         assert g.value(term, RDFS.label) is not None, term
         assert g.value(term, SKOS.definition) is not None, term
-        if (term, RDF.type, OWL.Class) not in g:
+        if (term, RDF.type, OWL.ObjectProperty) in g or (term, RDF.type, OWL.DatatypeProperty) in g:
             assert g.value(term, RDFS.domain) is not None, term
             assert g.value(term, RDFS.range) is not None, term
 

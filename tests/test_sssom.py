@@ -121,7 +121,7 @@ def test_labels_are_the_categories_pref_labels(store, written):
 def test_the_set_has_the_required_metadata(written):
     metadata, mappings = written
     assert metadata["sssom_version"] == "1.1"
-    assert metadata["mapping_set_id"] == BASE + "mapping/mitigation-v1-v2"
+    assert metadata["mapping_set_id"] == BASE + "graph/derived/crosswalk/mitigation-v1-v2"
     assert metadata["license"].startswith("https://")
     # Only kg's prefixes the set uses, sorted; never a built-in one.
     used = {
@@ -181,7 +181,7 @@ def test_prefixes_follow_the_base_iri():
     rows = [{k: v.replace(BASE, base) for k, v in row("1.2", "2.2.1", 2, 4).items()}]
     metadata, (mapping,) = parse(sssom_tsv(rows, base))
     assert expand(mapping["subject_id"], metadata) == base + "taxonomy/mitigation-v1/1.2"
-    assert metadata["mapping_set_id"] == base + "mapping/mitigation-v1-v2"
+    assert metadata["mapping_set_id"] == base + "graph/derived/crosswalk/mitigation-v1-v2"
     # Rows of a store loaded under another base are refused, not given made-up prefixes.
     with pytest.raises(CurieError, match="KG_BASE_IRI"):
         sssom_tsv(rows, BASE)

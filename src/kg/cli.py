@@ -150,10 +150,13 @@ def import_nexus(ctx: click.Context, path: Path | None, remove: bool, verbose: b
     """Import the AI Atlas Nexus data from PATH (its wheel, or a folder of its data files), or
     from the installed ai-atlas-nexus when PATH is not given; --remove takes it out again."""
     settings = _settings(ctx)
+    if remove and path is not None:
+        raise click.UsageError("--remove takes no PATH: it removes whatever Nexus data is loaded")
     loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
     if remove:
         report = loader.remove_nexus()
         _print_load(ctx, report, verbose, f"Nexus data: {report.files} file graphs removed")
+        return
     try:
         source = locate_nexus(path, settings.max_file_bytes)
     except InputError as error:
@@ -161,8 +164,9 @@ def import_nexus(ctx: click.Context, path: Path | None, remove: bool, verbose: b
         ctx.exit(DATA_ERROR)
     report = loader.import_nexus(source)
     release = f"{source.release.package} {source.release.version} ({source.kind} {source.origin})"
-    done = f"{report.entries} mitigations imported"
-    _print_load(ctx, report, verbose, f"{release}: {report.files} files, {done}")
+    _print_load(
+        ctx, report, verbose, f"{release}: {report.files} files, {report.entries} records read"
+    )
 
 
 def _print_load(ctx: click.Context, report: LoadReport, verbose: bool, what: str) -> None:

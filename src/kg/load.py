@@ -3,14 +3,12 @@
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from pyoxigraph import Literal, NamedNode, Quad, RdfFormat, Store, parse
+from pyoxigraph import NamedNode, Quad, RdfFormat, Store, parse
 
-from kg import __version__
 from kg.errors import InputError, KgError
 from kg.identity import same_entry_graphs
 from kg.inputs import check_xml_entities, find_input_files, read_input
@@ -22,13 +20,14 @@ from kg.nexus.package import NexusSource
 from kg.nexus.rdfize import nexus_quads
 from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
+from kg.provenance import LOADER_VERSION, graph_provenance
 from kg.rdfize import entry_quads
 from kg.settings import Settings
 from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import ValidationReport, Validator
-from kg.vocab import KG, PROV, RDF, XSD, Iris
+from kg.vocab import KG, Iris
 
 ENTRY_SUFFIXES = {".txt"}
 #: RDF documents kg loads, by suffix: formats of triples, since each file is one named graph.
@@ -263,8 +262,16 @@ class Loader:
         return self.iris.derived_graph("same-entry/" + document.value.rsplit("/", 1)[1])
 
     def loaded_hashes(self) -> dict[str, str]:
-        rows = self.store.query("SELECT ?g ?hash WHERE { GRAPH ?g { ?g kg:contentHash ?hash } }")
-        return {row["g"].value: row["hash"].value for row in rows}
+        """Each loaded graph's content hash; "" for a graph another kg version wrote, as it may
+        have made other triples of the same file."""
+        rows = self.store.query(
+            "SELECT ?g ?hash ?version WHERE { GRAPH ?g { ?g kg:contentHash ?hash ; "
+            "kg:loaderVersion ?version } }"
+        )
+        return {
+            row["g"].value: row["hash"].value if row["version"].value == LOADER_VERSION else ""
+            for row in rows
+        }
 
     # --- source kinds -------------------------------------------------------------------------
 
@@ -292,15 +299,7 @@ class Loader:
         ], []
 
     def _provenance(self, source: Source, digest: str) -> list[Quad]:
-        graph = source.graph
-        now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        return [
-            Quad(graph, RDF.type, PROV.Entity, graph),
-            Quad(graph, KG.sourceFile, Literal(source.path.name), graph),
-            Quad(graph, KG.contentHash, Literal(digest), graph),
-            Quad(graph, KG.loaderVersion, Literal(f"kg {__version__}"), graph),
-            Quad(graph, PROV.generatedAtTime, Literal(now, datatype=XSD.dateTime), graph),
-        ]
+        return graph_provenance(source.graph, source.path.name, digest.removeprefix("sha256:"))
 
 
 def _rebased(term, rebase):

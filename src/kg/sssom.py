@@ -138,7 +138,7 @@ def _metadata(base_iri: str, curie: Curie) -> dict:
     metadata = {
         "sssom_version": SSSOM_VERSION,
         "curie_map": {},
-        "mapping_set_id": f"{base_iri}mapping/{CROSSWALK}",
+        "mapping_set_id": f"{base_iri}graph/derived/crosswalk/{CROSSWALK}",
         "mapping_set_title": "Crosswalk from the v1 AI risk mitigation taxonomy to the current one",
         "mapping_set_description": (
             "Derived by kg from the navigator entries that are AI Atlas Nexus records "

@@ -7,17 +7,21 @@ not depend on the order things were loaded in. The join itself is `kg.nexus.link
 """
 
 from collections import Counter
-from collections.abc import Callable
 
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.nexus.links import Quote, Quoted, key, navigator_links
-from kg.vocab import KG, OWL, RDF, SKOS, XSD, Iris
-
-Select = Callable[[str], list[tuple]]
+from kg.store import Select
+from kg.vocab import KG, OWL, RDF, RDFS, SKOS, XSD, Iris
 
 LINKS_GRAPH = "nexus-links"
 CROSSWALK = "mitigation-v1-v2"
+CROSSWALK_TITLE = "Crosswalk from the v1 mitigation categories to the current ones"
+CROSSWALK_COMMENT = (
+    "Derived from the navigator entries linked to AI Atlas Nexus records: each mapping says how "
+    "many linked pairs have both categories (kg:supportCount) of how many the v1 category has "
+    "(kg:sourceCount). Recomputed at every commit; `kg crosswalk` writes it as SSSOM/TSV."
+)
 #: The least support, and all of both categories' linked entries, for skos:closeMatch.
 CLOSE_SUPPORT = 3
 
@@ -35,23 +39,31 @@ SELECT ?entry ?id ?body ?title ?cut WHERE {
 }
 """
 
+# Records and documents are the Nexus's when a Nexus file's graph states their id: an id from
+# anywhere else (a DOI in an RDF file) makes nothing a Nexus record.
 NEXUS_RECORDS = """
 SELECT ?record ?id ?text ?documentId ?name WHERE {
-  ?record a kg:Mitigation ; dcterms:identifier ?id ; kg:sourceDocument ?document .
+  GRAPH ?file { ?record a kg:Mitigation ; dcterms:identifier ?id ; kg:sourceDocument ?document }
+  FILTER STRSTARTS(STR(?file), "$nexus")
   ?document dcterms:identifier ?documentId ; dcterms:title ?name .
   OPTIONAL { ?record kg:quotation ?text }
 }
 """
 
 DOCUMENTS = """
-SELECT ?document ?title (BOUND(?id) AS ?nexus) WHERE {
+SELECT ?document ?title ?nexus WHERE {
   ?document a kg:SourceDocument ; dcterms:title ?title .
-  OPTIONAL { ?document dcterms:identifier ?id }
+  BIND (EXISTS {
+    GRAPH ?file { ?document dcterms:identifier ?id } FILTER STRSTARTS(STR(?file), "$nexus")
+  } AS ?nexus)
 }
 """
 
 CATEGORIES = """
-SELECT ?entry ?category WHERE { ?entry kg:category|kg:categoryV1 ?category }
+SELECT ?entry ?property ?category WHERE {
+  VALUES ?property { kg:category kg:categoryV1 }
+  ?entry ?property ?category
+}
 """
 
 
@@ -59,9 +71,10 @@ def nexus_link_graphs(select: Select, iris: Iris) -> dict[NamedNode, list[Quad]]
     """The links graph and the crosswalk graph (both empty when no Nexus data is loaded)."""
     links_graph = iris.derived_graph(LINKS_GRAPH)
     crosswalk_graph = iris.derived_graph("crosswalk/" + CROSSWALK)
+    nexus = iris.nexus_graph("").value
     records = {
         record.value: Quoted(id_.value, text.value if text else None, doc.value, name.value)
-        for record, id_, text, doc, name in select(NEXUS_RECORDS)
+        for record, id_, text, doc, name in select(NEXUS_RECORDS.replace("$nexus", nexus))
     }
     if not records:
         return {links_graph: [], crosswalk_graph: []}
@@ -74,17 +87,22 @@ def nexus_link_graphs(select: Select, iris: Iris) -> dict[NamedNode, list[Quad]]
     record_node = {quoted.record: NamedNode(iri) for iri, quoted in records.items()}
     pairs = [(entries[link.entry], record_node[link.record]) for link in report.links]
     same = [Quad(entry, OWL.sameAs, record) for entry, record in pairs]
+    # The crosswalk graph is the mapping set `kg crosswalk` writes as SSSOM (its mapping_set_id).
+    described = [
+        Quad(crosswalk_graph, RDFS.label, Literal(CROSSWALK_TITLE, language="en")),
+        Quad(crosswalk_graph, RDFS.comment, Literal(CROSSWALK_COMMENT, language="en")),
+    ]
     return {
-        links_graph: same + _same_documents(select),
-        crosswalk_graph: crosswalk_quads(select, pairs, iris),
+        links_graph: same + _same_documents(select, nexus),
+        crosswalk_graph: described + crosswalk_quads(select, pairs, iris),
     }
 
 
-def _same_documents(select: Select) -> list[Quad]:
+def _same_documents(select: Select, nexus_graphs: str) -> list[Quad]:
     """A navigator document is the Nexus document whose title has the same `key`, when only one
     Nexus document has it."""
     navigator, nexus = [], {}
-    for document, title, is_nexus in select(DOCUMENTS):
+    for document, title, is_nexus in select(DOCUMENTS.replace("$nexus", nexus_graphs)):
         if is_nexus.value == "true":
             nexus.setdefault(key(title.value), []).append(document)
         else:
@@ -107,14 +125,14 @@ def crosswalk_quads(
     has the other) on at least CLOSE_SUPPORT entries; skos:relatedMatch otherwise. The counts,
     not the predicate, are the evidence.
     """
-    category: dict[NamedNode, list[NamedNode]] = {}
-    for entry, value in select(CATEGORIES):
-        category.setdefault(entry, []).append(value)
+    categories: dict[tuple[NamedNode, NamedNode], list[NamedNode]] = {}
+    for entry, taxonomy, value in select(CATEGORIES):
+        categories.setdefault((entry, taxonomy), []).append(value)
     both = Counter()
     for entry, record in pairs:
-        current = [c for c in category.get(entry, []) if "/taxonomy/mitigation/" in c.value]
-        v1 = [c for c in category.get(record, []) if "/taxonomy/mitigation-v1/" in c.value]
-        if len(current) == 1 and len(v1) == 1:
+        current = categories.get((entry, KG.category), [])
+        v1 = categories.get((record, KG.categoryV1), [])
+        if len(current) == 1 and len(v1) == 1:  # the shapes allow one each
             both[v1[0], current[0]] += 1
     sources, targets = Counter(), Counter()
     for (v1, current), count in both.items():
@@ -124,11 +142,11 @@ def crosswalk_quads(
     for (v1, current), count in sorted(both.items(), key=lambda item: str(item[0])):
         close = count >= CLOSE_SUPPORT and count == sources[v1] == targets[current]
         predicate = SKOS.closeMatch if close else SKOS.relatedMatch
-        code_of = lambda node: node.value.rsplit("/", 1)[1]  # noqa: E731
-        axiom = iris.crosswalk_mapping(CROSSWALK, code_of(v1), code_of(current))
+        axiom = iris.crosswalk_mapping(CROSSWALK, _code(v1), _code(current))
         quads += [
             Quad(v1, predicate, current),
             Quad(axiom, RDF.type, OWL.Axiom),
+            Quad(axiom, RDF.type, KG.CategoryMapping),
             Quad(axiom, OWL.annotatedSource, v1),
             Quad(axiom, OWL.annotatedProperty, predicate),
             Quad(axiom, OWL.annotatedTarget, current),
@@ -136,3 +154,8 @@ def crosswalk_quads(
             Quad(axiom, KG.sourceCount, Literal(str(sources[v1]), datatype=XSD.integer)),
         ]
     return quads
+
+
+def _code(concept: NamedNode) -> str:
+    """A category's code: the last segment of its IRI (`taxonomy/mitigation-v1/1.1`)."""
+    return concept.value.rsplit("/", 1)[1]

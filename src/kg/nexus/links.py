@@ -13,7 +13,7 @@ the navigator prints "instances", "time-consuming"), and citations one side omit
 
 import re
 import unicodedata
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
@@ -118,14 +118,15 @@ def records_of(nexus: NexusData) -> list[Quoted]:
 def navigator_links(quotes: Iterable[Quote], records: Iterable[Quoted]) -> LinkReport:
     """Links each entry to the Nexus record whose text its body quotes, and to no other.
 
-    The body must equal a record's text (exact), or its first lines must (leading), or, on a page
-    cut inside its body, be the first MIN_PREFIX or more key characters of it (prefix); the first
-    of these that fits decides. When several records fit, only those of the page's source
-    document are kept (its paper title against the documents' names, by `key`); one left is
-    linked "by document", several (or an untold source) make the entry ambiguous. A page whose
-    source is a Nexus document is never linked to another document's record. One whose source is
-    not printed (a cut page) or is no Nexus document is linked by its text alone when exactly one
-    record fits.
+    The body must equal a record's text (exact), or its first lines must (leading, MIN_PREFIX key
+    characters at least), or, on a page cut inside its body, be the first MIN_PREFIX or more key
+    characters of it (prefix); the first of these that fits decides. When several records fit,
+    only those of the page's source document are kept (its paper title against the documents'
+    names, by `key`); one left is linked "by document", several (or an untold source) make the
+    entry ambiguous. A page whose source is a Nexus document is never linked to another
+    document's record. One whose source is not printed (a cut page) or is no Nexus document is
+    linked by its text alone when exactly one record fits. A record that several entries quote is
+    linked to none of them: they are ambiguous.
     """
     by_key: dict[str, list[str]] = defaultdict(list)
     document_of: dict[str, str] = {}
@@ -155,6 +156,12 @@ def navigator_links(quotes: Iterable[Quote], records: Iterable[Quoted]) -> LinkR
                 count = len({document_of[r] for r in kept})
                 told = f"its source is not told; {len(kept)} records of {count} document(s) fit"
             ambiguous.append(Unlinked(quote.entry, f"{how}: {told}", tuple(kept)))
+    # A record is one entry: when several entries quote it, nothing tells which one it is.
+    claims = Counter(link.record for link in links)
+    for link in (link for link in links if claims[link.record] > 1):
+        told = f"{link.how}: {claims[link.record]} entries quote {link.record}"
+        ambiguous.append(Unlinked(link.entry, told, (link.record,)))
+    links = [link for link in links if claims[link.record] == 1]
     return LinkReport(tuple(links), tuple(ambiguous), tuple(unmatched))
 
 
@@ -167,7 +174,10 @@ def _fitting(quote: Quote, by_key: dict[str, list[str]]) -> tuple[str, list[str]
         return "exact", by_key[body]
     lines = (quote.body or "").split("\n")
     for count in range(len(lines) - 1, 0, -1):  # the longest leading run of lines first
-        if (lead := key("\n".join(lines[:count]))) in by_key:
+        lead = key("\n".join(lines[:count]))
+        if len(lead) < MIN_PREFIX:  # a short first line ("Evaluate models.") fits by chance
+            break
+        if lead in by_key:
             return "leading", by_key[lead]
     if not quote.cut_in_body:
         return "quotes no Nexus record", []

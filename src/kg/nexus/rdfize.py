@@ -8,17 +8,17 @@ taxonomy's `taxonomy/mitigation/<code>`. The NIST AI RMF categories, subcategori
 under kg's own RMF function concepts, in their scheme.
 """
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from pyoxigraph import Literal, NamedNode, Quad
 
-from kg import __version__
 from kg.nexus.links import ProfileReport
-from kg.nexus.package import NexusSource
+from kg.nexus.package import NexusFile, NexusSource
 from kg.nexus.read import GENAI, MAPPINGS, V1
-from kg.nexus.records import Concept, Document, NexusData, RmfAction, RmfGroup
+from kg.nexus.records import Concept, Document, NexusData, NexusError, RmfAction, RmfGroup
+from kg.provenance import graph_provenance
 from kg.vocab import DC, DCTERMS, KG, OWL, PROV, RDF, RDFS, SKOS, XSD, Iris, slug
 
 #: The Nexus taxonomies whose concepts kg imports, with kg's scheme name and the concepts' class.
@@ -99,6 +99,7 @@ def nexus_quads(
     """Every file's graph, with its provenance (package, version, path, hash, licence)."""
     graphs = _Graphs(iris)
     minted = Minted(iris, data)
+    _check_distinct(data, minted)
     for document in data.documents.values():
         _document(graphs.adder(data.read_from[document.id]), minted, document)
     for taxonomy in data.taxonomies.values():
@@ -113,35 +114,60 @@ def nexus_quads(
     add = graphs.adder(MAPPINGS)
     for row in data.categorisations:
         add(minted.mitigation(row.mitigation), KG.categoryV1, minted.concept_by_id(row.concept))
-    now = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     result = {}
     for file in source:
         graph = iris.nexus_graph(file.name)
-        quads = list(dict.fromkeys(graphs.quads.get(file.name, [])))
-        result[graph] = quads + _provenance(graph, file, now)
+        result[graph] = list(dict.fromkeys(graphs.quads.get(file.name, []))) + _provenance(
+            graph, file
+        )
     return result
 
 
-def _provenance(graph: NamedNode, file, now: str) -> list[Quad]:
+def _provenance(graph: NamedNode, file: NexusFile) -> list[Quad]:
+    """The provenance of every loaded graph, and the release the file comes from: the graph
+    `prov:wasDerivedFrom` it (its PyPI page or upstream commit), which has its version and
+    licence; the licence is also the graph's."""
+    quads = graph_provenance(graph, file.path, file.sha256)
     release = file.release
-    quads = [
-        (graph, RDF.type, PROV.Entity),
-        (graph, KG.sourceFile, Literal(file.path)),
-        (graph, KG.contentHash, Literal("sha256:" + file.sha256)),
-        (graph, KG.loaderVersion, Literal(f"kg {__version__}")),
-        (graph, PROV.generatedAtTime, Literal(now, datatype=XSD.dateTime)),
-        (graph, DCTERMS.hasVersion, Literal(f"{release.package} {release.version}")),
+    licence = (
+        NamedNode(SPDX + release.licence) if SPDX_ID.fullmatch(release.licence) else None
+    )  # an SPDX identifier; free text ("Apache License 2.0") is left out rather than guessed
+    if licence is not None:
+        quads.append(Quad(graph, DCTERMS.license, licence, graph))
+    if release.iri is None:
+        return quads
+    node = NamedNode(release.iri)
+    quads += [
+        Quad(graph, PROV.wasDerivedFrom, node, graph),
+        Quad(node, RDFS.label, Literal(f"{release.package} {release.version}"), graph),
+        Quad(node, OWL.versionInfo, Literal(release.version), graph),
     ]
-    if release.licence != "unknown":
-        quads.append((graph, DCTERMS.license, NamedNode(SPDX + release.licence)))
-    if release.iri:
-        quads.append((graph, PROV.wasDerivedFrom, NamedNode(release.iri)))
-    return [Quad(*triple, graph) for triple in quads]
+    if licence is not None:
+        quads.append(Quad(node, DCTERMS.license, licence, graph))
+    return quads
 
 
 SPDX = "http://spdx.org/licenses/"
+SPDX_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*")
 
 Add = Callable[[NamedNode, NamedNode, NamedNode | Literal], None]
+
+
+def _check_distinct(data: NexusData, minted: Minted) -> None:
+    """IRIs made of slugs can merge two records (`doc-EU AI Office2025`, `doc-EU-AI-Office2025`):
+    refused, naming both, rather than silently made one resource."""
+    minting = [
+        (data.documents, minted.document),
+        (data.genai_risks, minted.risk),
+        (data.actions, minted.action),
+    ]
+    for records, mint in minting:
+        seen: dict[NamedNode, str] = {}
+        for record_id in records:
+            if (other := seen.setdefault(mint(record_id), record_id)) != record_id:
+                file = data.read_from.get(record_id, "the Nexus files")
+                message = f"same IRI {mint(record_id).value} as {other!r}: expected distinct ids"
+                raise NexusError(file, record_id, "id", message)
 
 
 def _document(add: Add, minted: Minted, document: Document) -> None:

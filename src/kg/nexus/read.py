@@ -47,6 +47,7 @@ from kg.settings import DEFAULT_MAX_FILE_BYTES
 SAFE_LOADER = yaml.SafeLoader
 
 MAPPINGS = "mit_ai_risk_mitigation_mappings.tsv"
+CONTROLS = "mit_ai_risk_repository_data_controls.yaml"
 #: The YAML files, with the sections (lists of records) each must hold, and no other.
 SECTIONS = {
     "mit_ai_risk_mitigation_data.yaml": ("documents", "taxonomies", "groups"),
@@ -136,6 +137,7 @@ def parse_nexus(files: Mapping[str, bytes], origins: Mapping[str, str] | None = 
         if not row:
             message = "no row for this record: it has no v1 category"
             warnings.append(NexusWarning(where[MAPPINGS], r["id"], "subject_id", message))
+    _same_texts(where[CONTROLS], mitigations, warnings)
     profile = _profile(mitigations, actions, risks, where, warnings)
     categorisations = tuple(rows.values())
     return NexusData(
@@ -302,6 +304,19 @@ def _profile(mitigations, actions, risks, where, warnings) -> dict[str, ProfileR
         )
         profile[m.id] = ProfileRecord(m.id, text, tasks, named)
     return profile
+
+
+def _same_texts(origin: str, mitigations: Mapping[str, Mitigation], warnings: list) -> None:
+    """Records of one document with the same text (whitespace aside) are kept, as upstream has
+    them, with a warning: two ids say they are two records, though they quote one passage."""
+    first: dict[tuple[str, str], str] = {}
+    for record in mitigations.values():
+        if not record.text:
+            continue
+        same = (record.document, " ".join(record.text.split()))
+        if (other := first.setdefault(same, record.id)) != record.id:
+            message = f"the same text as {other}, of the same document"
+            warnings.append(NexusWarning(origin, record.id, "description", message))
 
 
 def _risk_key(name: str) -> str:
