@@ -28,6 +28,11 @@ URL, status and body.
 
     .venv/bin/python bench/site_bench.py             # 100k triples: 1.5 to 6 minutes
     .venv/bin/python bench/site_bench.py --quick     # 100k, smaller samples: 1 to 3 minutes
+    .venv/bin/python bench/site_bench.py --quick --nexus ../shared/data/ai-atlas-nexus
+
+`--nexus PATH` imports the AI Atlas Nexus data into kg's store (`kg import-nexus`) and measures
+its kinds of page too (records, documents, v1 categories, risks, RMF actions and subcategories,
+actor tasks, its coverage maps): their HTML only, since oxigraph's store does not have the data.
 
 Target (the project's issue): median <= 10 ms for a mitigation page at 100k triples (cold).
 oxigraph's server comes from the peers' venv (bench/work/peers-venv, see serve_bench.py).
@@ -106,6 +111,10 @@ class Kind:
     paths: tuple[str, ...] = ()
     rdf: bool = True  # has a Turtle view, and oxigraph can DESCRIBE it
 
+    def target(self, item: str) -> str:
+        """Where an IRI (or a path) of the kind is asked for on kg."""
+        return kg_path(item) if item.startswith(BASE) else item
+
 
 def search_paths(count: int, seed: int) -> tuple[str, ...]:
     """Distinct searches: one word or two of the words synth writes."""
@@ -119,7 +128,21 @@ def search_paths(count: int, seed: int) -> tuple[str, ...]:
     return tuple("/search?" + urlencode({"q": text}) for text in found)
 
 
-def kinds(seed: int) -> list[Kind]:
+#: The kinds of page the AI Atlas Nexus data brings (`--nexus`).
+NEXUS_KINDS = [
+    Kind("nexus_record", 100, "?iri dcterms:identifier ?id ; a kg:Mitigation", rdf=False),
+    Kind("nexus_nist_record", 50, "?iri prov:wasQuotedFrom ?action", rdf=False),
+    Kind("nexus_document", 0, "?iri dcterms:identifier ?id ; a kg:SourceDocument", rdf=False),
+    Kind("v1_category", 0, "?iri a kg:MitigationCategoryV1", rdf=False),
+    Kind("risk_category", 0, "?iri a kg:RiskCategory", rdf=False),
+    Kind("rmf_action", 100, "?iri a kg:RmfAction", rdf=False),
+    Kind("rmf_subcategory", 0, "?iri a kg:RmfSubcategory", rdf=False),
+    Kind("actor_task", 0, "?iri a kg:ActorTask", rdf=False),
+    Kind("nexus_coverage", paths=("/coverage?by=document", "/coverage?by=risk"), rdf=False),
+]
+
+
+def kinds(seed: int, nexus: bool = False) -> list[Kind]:
     return [
         Kind("mitigation", 200, "?iri a kg:Mitigation ; kg:navigatorId ?id"),
         Kind("document", 50, "?iri a kg:SourceDocument"),
@@ -140,6 +163,7 @@ def kinds(seed: int) -> list[Kind]:
         ),
         Kind("ontology", paths=("/ontology",), rdf=False),
         Kind("search", 50, paths=search_paths(50, seed), rdf=False),
+        *(NEXUS_KINDS if nexus else []),
     ]
 
 
@@ -452,7 +476,7 @@ class Picked:
         if series == "oxigraph_describe":
             return [Request(describe_target(i), TURTLE, TURTLE, None) for i in items]
         if not self.kind.rdf:
-            return [Request(i, HTML, HTML, cache) for i in items]
+            return [Request(self.kind.target(i), HTML, HTML, cache) for i in items]
         accept = HTML if html else TURTLE
         return [Request(kg_path(i), accept, accept, cache) for i in items]
 
@@ -548,7 +572,7 @@ def warm_up(kg: Server, oxigraph: Server, picked: list[Picked], timings: dict) -
         if chosen.warmup is None:
             continue
         kind = chosen.kind
-        ways = [("html", kg_path(chosen.warmup) if kind.rdf else chosen.warmup, HTML)]
+        ways = [("html", kind.target(chosen.warmup), HTML)]
         if kind.rdf:
             ways.append(("turtle", kg_path(chosen.warmup), TURTLE))
             peer.get(describe_target(chosen.warmup), TURTLE)
@@ -685,6 +709,21 @@ class Settings:
     prime: int  # pages put in the cache before a warm phase at c=8 that had no cold phase
     wait_quiet: float
     seed: int
+    nexus: Path | None = None  # the AI Atlas Nexus data imported into kg's store
+
+
+def import_nexus(store: Path, data: Path) -> float:
+    """`kg import-nexus` of the Nexus data into kg's store (one validated commit); seconds."""
+    from kg.load import Loader
+    from kg.nexus.package import locate
+    from kg.settings import Settings as KgSettings
+    from kg.store import OxigraphStore
+
+    start = time.perf_counter()
+    report = Loader(KgSettings(store=store), OxigraphStore(store)).import_nexus(locate(data))
+    if not report.committed or report.errors:
+        raise RuntimeError(f"importing {data}: {report.errors[:3]}")
+    return round(time.perf_counter() - start, 2)
 
 
 def bench_size(size: int, peers: Path, settings: Settings) -> dict:
@@ -708,6 +747,8 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
         "kg_source": [],  # at each start of kg
         "notes": [],
     }
+    if settings.nexus is not None:
+        report["build_s"]["kg_import_nexus"] = import_nexus(kg_store, settings.nexus)
     oxigraph = oxigraph_server(oxigraph_binary, ox_store, size)
     kg: Server | None = None
     try:
@@ -774,7 +815,7 @@ def bench_size(size: int, peers: Path, settings: Settings) -> dict:
 
 def choose(kg: Server, settings: Settings, report: dict) -> list[Picked]:
     picked = []
-    for kind in kinds(settings.seed):
+    for kind in kinds(settings.seed, nexus=settings.nexus is not None):
         chosen = pick(kg, kind, settings.share, settings.seed)
         print(
             f"  {kind.name:15} {chosen.in_data:6,} in the data, {len(chosen.measured):4} measured",
@@ -915,6 +956,14 @@ def main() -> int:
         help="before each round, wait up to this long for other processes to use <10%% of the "
         "CPU (default 10, quick 5; 0: do not wait)",
     )
+    arguments.add_argument(
+        "--nexus",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="import the AI Atlas Nexus data (a folder or wheel) into kg's store and measure its "
+        "kinds of page too",
+    )
     arguments.add_argument("--output", type=Path, default=RESULTS / "site.json")
     options = arguments.parse_args()
     options.output = options.output.resolve()
@@ -930,6 +979,7 @@ def main() -> int:
         prime=2 if quick else 4,
         wait_quiet=options.wait_quiet if options.wait_quiet is not None else (5 if quick else 10),
         seed=options.seed,
+        nexus=options.nexus.resolve() if options.nexus else None,
     )
     for name in [n for n in os.environ if n.startswith("KG_")]:
         del os.environ[name]  # kg serve with its defaults (the base IRI synth mints under)
@@ -940,6 +990,7 @@ def main() -> int:
         "machine": machine_facts(peers),
         "settings": {
             "quick": quick,
+            "nexus": str(settings.nexus) if settings.nexus else None,
             "sample_share": settings.share,
             "rounds_c1": settings.rounds,
             "cold_html_budget_per_kind_c1_s": settings.kind_budget,

@@ -62,3 +62,12 @@ def hostile_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from site_store import HOSTILE, load_store
 
     return load_store(tmp_path_factory.mktemp("hostile") / "store", SAMPLE, HOSTILE)
+
+
+@pytest.fixture(scope="session")
+def nexus_store(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample pages, three corpus pages whose entries (and two of whose documents) are AI Atlas
+    Nexus records too, then the Nexus data (tests/site_store.py)."""
+    from site_store import load_nexus_store
+
+    return load_nexus_store(tmp_path_factory.mktemp("nexus") / "store", shared)

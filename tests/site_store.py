@@ -1,8 +1,11 @@
 """What the site's tests share: stores (the sample pages plus a page made to attack the HTML, every
-field of it holding markup, a template expression and a javascript: URL), loaded under a chosen
-base IRI, and the readers of what the server answers (store rows, the DOM, local paths)."""
+field of it holding markup, a template expression and a javascript: URL; the sample pages with the
+AI Atlas Nexus data), loaded under a chosen base IRI, and the readers of what the server answers
+(store rows, the DOM, local paths)."""
 
+from collections import deque
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import html5rdf
 
@@ -16,6 +19,9 @@ HOSTILE = ROOT / "tests" / "fixtures" / "site" / "hostile.txt"
 #: What the hostile page puts in every text field.
 ATTACKS = ["<script>", '"><img src=x onerror=alert(1)>', "{{7*7}}", "javascript:alert(1)"]
 BASE = DEFAULT_BASE_IRI
+#: Corpus pages whose entries are AI Atlas Nexus records too (`owl:sameAs`, derived at commit):
+#: the first two name a document the Nexus has too, the third none.
+TWIN_PAGES = ["A1379.txt", "A2219.txt", "A1421.txt"]
 #: What a browser sends.
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
@@ -30,6 +36,18 @@ def load_store(
     sources = loader.vocabulary_sources() + loader.entry_sources(list(inputs))
     report = loader.load(sources, skip_invalid=rejects)
     assert report.committed and (rejects or not report.errors), report.errors[:3]
+    return directory
+
+
+def load_nexus_store(directory: Path, shared: Path) -> Path:
+    """The sample pages and TWIN_PAGES of the corpus, then `kg import-nexus` of the Nexus data."""
+    from kg.nexus.package import locate
+
+    corpus = shared / "corpus" / "navigator"
+    load_store(directory, SAMPLE, *(corpus / name for name in TWIN_PAGES))
+    loader = Loader(Settings(store=directory), OxigraphStore(directory))
+    report = loader.import_nexus(locate(shared / "data" / "ai-atlas-nexus"))
+    assert report.committed and not report.errors, report.errors[:3]
     return directory
 
 
@@ -51,3 +69,24 @@ def local(iri: str, base: str = BASE) -> str:
     """The path where the server serves `iri`."""
     assert iri.startswith(base), iri
     return "/" + iri[len(base) :]
+
+
+def crawl(http, start: str = "/", limit: int = 5000) -> tuple[dict[str, int], set[str]]:
+    """Status of every internal URL reachable from `start` through <a href>s (HTML followed)."""
+    seen: dict[str, int] = {}
+    queue = deque([start])
+    while queue and len(seen) < limit:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        answer = http.get(url, headers={"Accept": BROWSER})
+        seen[url] = answer.status_code
+        if not answer.headers.get("content-type", "").startswith("text/html"):
+            continue
+        for link in dom(answer.text).iter("a"):
+            href = (link.get("href") or "").split("#")[0]
+            if href.startswith("/") and not href.startswith("//") and href not in seen:
+                if href.startswith("/sparql?") or href.startswith("/dump."):
+                    continue  # answers, not pages: checked elsewhere
+                queue.append(href)
+    return seen, {urlsplit(u).path for u in seen}

@@ -1,8 +1,9 @@
 """The site in a real browser (Debian's chromium, driven by Playwright): a reader's paths through
 it (home → category → mitigation → document and back; search with highlights and filters; the
-coverage heatmap's cells; the SPARQL form), every page kind at desktop and phone width (full-page
-screenshots in test-artifacts/screenshots/, no sideways scrolling on a phone) and axe-core's
-accessibility rules (no serious or critical violation).
+coverage heatmap's cells; the SPARQL form; a risk of generative AI → a NIST AI RMF action → the
+AI Atlas Nexus record quoting it → its document), every page kind at desktop and phone width, those
+of the Nexus data too (full-page screenshots in test-artifacts/screenshots/, no sideways scrolling
+on a phone) and axe-core's accessibility rules (no serious or critical violation).
 
 Skipped when /usr/bin/chromium is missing in a user's clone; a failure under CI=true."""
 
@@ -70,6 +71,41 @@ PAGES = {
     "not-found": ("/nothing/here", "Not found", "main a[href='/search']"),
 }
 WIDTHS = {"desktop": DESKTOP, "phone": PHONE}
+#: Every page kind the AI Atlas Nexus data brings (over `nexus_store`), as PAGES.
+NEXUS_PAGES = {
+    "nexus-home": ("/", "AI risk mitigations", "section#nexus .card ul.tree a"),
+    "nexus-record": (
+        "/mitigation/nexus/A0201_Schuett2023",
+        "Publish internal risk assessment results",
+        "dd.twin a[href='/mitigation/A1379']",
+    ),
+    "nist-record": ("/mitigation/nexus/A0719_NIST2024", "", "section.quoted a.action-code"),
+    "twin-entry": (
+        "/mitigation/A1379",
+        "Publish internal risk",
+        "dd.twin a[href^='/mitigation/nexus/']",
+    ),
+    "nexus-document": ("/document/nexus/doc-fli2024", "FLI AI Safety Index", "ul.mitigations a"),
+    "v1-category": ("/taxonomy/mitigation-v1/1.2", "Risk Management", "section.mappings td a"),
+    "v1-scheme": ("/taxonomy/mitigation-v1", "Mitigation Taxonomy", "ul.tree .depth-1 a"),
+    "genai-risk": ("/taxonomy/genai-risk/confabulation", "Confabulation", "p.quoted-by a"),
+    "risk-domain": ("/taxonomy/risk-domain/1", "Discrimination", "ul.tree a"),
+    "risk-cause-scheme": ("/taxonomy/risk-cause", "Taxonomy", "ul.tree .depth-1 a"),
+    "rmf-category": ("/taxonomy/rmf-function/gv-1", "GOVERN 1", "ul.tree a"),
+    "rmf-subcategory": ("/taxonomy/rmf-function/gv-1.1", "GOVERN 1.1", ".narrower-text"),
+    "rmf-action": ("/taxonomy/rmf-function/gv-1.1-001", "GV-1.1-001", "section.members a"),
+    "rmf-scheme": ("/taxonomy/rmf-function", "NIST AI RMF functions", "ul.tree .depth-2 a"),
+    "actor-task": ("/taxonomy/actor-task/tevv", "TEVV", "ul.actions a.action-code"),
+    "mapping": ("/mapping/mitigation-v1-v2/1.2/2.2.1", "→", "dl.facts dd"),
+    "crosswalk": (
+        "/graph/derived/crosswalk/mitigation-v1-v2",
+        "Crosswalk",
+        "section.mappings td a",
+    ),
+    "coverage-document": ("/coverage?by=document", "Coverage", "td.cell a"),
+    "coverage-risk": ("/coverage?by=risk", "Coverage", "td.cell a"),
+    "nexus-search": ("/search?q=safety&v1=1", "Search", "ol.results mark"),
+}
 
 
 @pytest.fixture(scope="session")
@@ -297,8 +333,62 @@ def test_page_kind_fits_the_width_and_passes_axe(sized, kind, width):
     """Loads the page and checks its content; saves a full-page screenshot; at phone width the
     document must not scroll sideways (wide tables scroll in their own container); and axe-core
     must find no serious or critical violation."""
-    page = sized[width]
-    path, title, content = PAGES[kind]
+    check_page_kind(sized[width], kind, width, PAGES[kind])
+
+
+@pytest.fixture(scope="module")
+def nexus_server(chromium, nexus_store):
+    with kg_server(nexus_store) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def nexus_sized(browser, nexus_server):
+    with (
+        opened(browser, nexus_server.url, DESKTOP) as desktop,
+        opened(browser, nexus_server.url, PHONE) as phone,
+    ):
+        yield {"desktop": desktop, "phone": phone}
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("kind", list(NEXUS_PAGES))
+def test_nexus_page_kind_fits_the_width_and_passes_axe(nexus_sized, kind, width):
+    """The same for the pages of the AI Atlas Nexus data."""
+    check_page_kind(nexus_sized[width], kind, width, NEXUS_PAGES[kind])
+
+
+@pytest.mark.shared
+def test_from_a_risk_to_an_action_to_the_record_quoting_it_and_its_document(browser, nexus_server):
+    with opened(browser, nexus_server.url, DESKTOP) as page:
+        page.goto("/")
+        card = page.locator(
+            "section.card", has=page.get_by_role("link", name="Risks of generative AI")
+        )
+        card.get_by_role("link", name="Confabulation").click()
+        expect(page).to_have_url(re.compile(r"/taxonomy/genai-risk/confabulation$"))
+        assert page.locator("p.kind").text_content().startswith("Risk of generative AI")
+        action = page.locator("ul.actions li").first
+        code = action.locator("a.action-code").inner_text()
+        record = action.locator("p.quoted-by a").first
+        name = " ".join(record.inner_text().split())
+        action.locator("a.action-code").click()
+        expect(page).to_have_url(re.compile(rf"/taxonomy/rmf-function/{code.lower()}$"))
+        assert heading(page) == code
+        page.locator("section.members ul.mitigations a").first.click()
+        expect(page).to_have_url(re.compile(r"/mitigation/nexus/"))
+        assert heading(page) == name
+        assert page.locator("section.quoted a.action-code").inner_text() == code
+        source = page.locator("dl.facts dt:text-is('Source document') + dd a")
+        title = " ".join(source.inner_text().split())
+        source.click()
+        expect(page).to_have_url(re.compile(r"/document/nexus/"))
+        assert heading(page) == title
+
+
+def check_page_kind(page: Page, kind: str, width: str, expected: tuple[str, str, str]) -> None:
+    path, title, content = expected
     response = page.goto(path)
     assert response is not None and response.status == (404 if kind == "not-found" else 200)
     assert heading(page) and title in heading(page), (path, heading(page))

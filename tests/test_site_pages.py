@@ -2,12 +2,11 @@
 every page kind, the crawl from the home page reaches every mitigation, search, coverage, the
 SPARQL page and the ontology page; and a page costs one worker round trip."""
 
-from collections import deque
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from served import client, copy_store, kg_server
-from site_store import ATTACKS, BROWSER, HOSTILE, dom, load_store, local, select, text_of
+from site_store import ATTACKS, BROWSER, HOSTILE, crawl, dom, load_store, local, select, text_of
 
 from kg.vocab import PREFIXES
 
@@ -90,27 +89,6 @@ def test_hostile_text_renders_as_text_on_every_page_kind(store, http):
 
 
 # --- the crawl -------------------------------------------------------------------------------
-
-
-def crawl(http, start: str = "/", limit: int = 5000) -> tuple[dict[str, int], set[str]]:
-    """Status of every internal URL reachable from `start` through <a href>s (HTML followed)."""
-    seen: dict[str, int] = {}
-    queue = deque([start])
-    while queue and len(seen) < limit:
-        url = queue.popleft()
-        if url in seen:
-            continue
-        answer = http.get(url, headers={"Accept": BROWSER})
-        seen[url] = answer.status_code
-        if not answer.headers.get("content-type", "").startswith("text/html"):
-            continue
-        for link in dom(answer.text).iter("a"):
-            href = (link.get("href") or "").split("#")[0]
-            if href.startswith("/") and not href.startswith("//") and href not in seen:
-                if href.startswith("/sparql?") or href.startswith("/dump."):
-                    continue  # answers, not pages: checked elsewhere
-                queue.append(href)
-    return seen, {urlsplit(u).path for u in seen}
 
 
 def test_the_crawl_from_home_reaches_every_mitigation_and_no_broken_link(store, http):
@@ -295,6 +273,18 @@ def test_coverage_cells_count_and_link_to_their_lists(store, http, by, predicate
         listed = page(http, cell.get("href")).findall(".//ol[@class='results']/li")
         assert len(listed) == int(text_of(cell))
     assert http.get("/coverage?by=colour").status_code == 400
+
+
+def test_without_the_nexus_data_its_maps_filters_and_sections_do_not_show(http):
+    """The site over kg's own data only: no tab, filter or home section leads to nothing."""
+    tabs = [a.get("href") for a in page(http, "/coverage").findall(".//nav[@class='tabs']/a")]
+    assert tabs == ["/coverage?by=stage", "/coverage?by=actor", "/coverage?by=function"]
+    empty = page(http, "/coverage?by=document")
+    assert empty.find(".//table") is None
+    assert "kg import-nexus" in text_of(empty.find(".//p[@class='empty']"))
+    filters = {s.get("name") for s in page(http, "/search").iter("select")}
+    assert filters == {"category", "stage", "actor", "function", "document"}
+    assert page(http, "/").find(".//section[@id='nexus']") is None
 
 
 # --- the SPARQL page, the ontology page ------------------------------------------------------

@@ -46,8 +46,48 @@ def app(tmp_path_factory):
         yield http, runner
 
 
+#: The pages of the kinds the AI Atlas Nexus data brings (over `nexus_store`).
+NEXUS_PAGES = [
+    "/",
+    "/coverage?by=document",
+    "/coverage?by=risk",
+    "/search?v1=1.1&risk=confabulation",
+    "/mitigation/nexus/A0719_NIST2024",
+    "/mitigation/A1379",
+    "/document/nexus/nist-ai-600-1",
+    "/taxonomy/mitigation-v1/1",
+    "/taxonomy/mitigation-v1",
+    "/taxonomy/genai-risk/confabulation",
+    "/taxonomy/risk-domain/1",
+    "/taxonomy/rmf-function/gv-1",
+    "/taxonomy/rmf-function/gv-1.1",
+    "/taxonomy/rmf-function/gv-1.1-001",
+    "/taxonomy/rmf-function",
+    "/taxonomy/actor-task/tevv",
+    "/mapping/mitigation-v1-v2/1.2/2.2.1",
+    "/graph/derived/crosswalk/mitigation-v1-v2",
+]
+
+
+@pytest.fixture(scope="module")
+def nexus_app(nexus_store):
+    runner = InProcess()
+    with TestClient(create_app(Settings(store=nexus_store), executor=runner)) as http:
+        yield http, runner
+
+
 @pytest.mark.parametrize("path", PAGES)
 def test_a_page_is_one_task(app, path):
+    assert_one_task(app, path)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("path", NEXUS_PAGES)
+def test_a_page_of_the_nexus_data_is_one_task(nexus_app, path):
+    assert_one_task(nexus_app, path)
+
+
+def assert_one_task(app, path: str) -> None:
     http, runner = app
     if path.startswith("/search"):
         http.get("/search?q=first")  # builds the index of this data version (tested below)

@@ -1,6 +1,8 @@
 """Reads of the store that every page kind shares, run in worker processes: a resource's concise
-bounded description, display labels, and SKOS trees with mitigation counts."""
+bounded description, display labels, lookups in the default graph and the sort orders of codes
+(taxonomy trees and the mitigations under a concept are `trees`)."""
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,10 +20,8 @@ from kg.vocab import (
     KG,
     OWL_NS,
     PREFIXES,
-    RDF_NS,
     RDFS_NS,
     SKOS_NS,
-    Iris,
 )
 
 #: Incoming arcs a description holds at most (a category may be the object of thousands).
@@ -132,6 +132,11 @@ class _PerSnapshot:
 
 
 _per_snapshot = _PerSnapshot()
+
+
+def kept_for_snapshot(store: Store, key: str, compute):
+    """`compute()`, once per worker and snapshot (key names the value)."""
+    return _per_snapshot.get(store, key, compute)
 
 
 #: Nodes whose labels a worker keeps for its snapshot: pages share most of what they name
@@ -261,8 +266,11 @@ def stating_graphs(store: Store, node: NamedNode) -> list[NamedNode]:
 
 
 def category_notation(store: Store, mitigation: NamedNode) -> str | None:
-    for category in objects(store, mitigation, KG.category):
-        return first_value(store, category, NOTATION)
+    """The code of the mitigation's category as lists show it ("2.4.1", or "v1 1.1")."""
+    for predicate, marker in CATEGORY_CLASSIFIERS:
+        for category in objects(store, mitigation, predicate):
+            code = first_value(store, category, NOTATION)
+            return marker + code if code is not None else None
     return None
 
 
@@ -278,202 +286,28 @@ def ancestry(store: Store, concept: NamedNode) -> list[NamedNode]:
     return path[::-1]
 
 
-# --- mitigations classified under concepts ---------------------------------------------------
-# Read from the store's indexes rather than by SPARQL: a property path over every mitigation of
-# a large category costs tens of milliseconds in the query engine, the index lookups a few.
-
-#: The properties that classify a mitigation under a concept (of a taxonomy, or a heading).
-CLASSIFIERS = [KG.category, KG.lifecycleStage, KG.actor, KG.rmfFunction, KG.sourceHeading]
+#: What places a mitigation in a category, the current taxonomy's first (their codes are shown
+#: beside mitigations; a v1 code is marked as one: the two taxonomies share their code shapes).
+CATEGORY_CLASSIFIERS = [(KG.category, ""), (KG.categoryV1, "v1 ")]
+CATEGORY_MARKERS = dict(CATEGORY_CLASSIFIERS)
 BROADER = NamedNode(SKOS_NS + "broader")
-
-
-def narrower_closure(store: Store, concept: NamedNode) -> list[NamedNode]:
-    """The concept and every concept below it (cycles in skos:broader are cut)."""
-    found, queue = [concept], [concept]
-    seen = {concept}
-    while queue:
-        for quad in store.quads_for_pattern(None, BROADER, queue.pop(), DefaultGraph()):
-            if isinstance(quad.subject, NamedNode) and quad.subject not in seen:
-                seen.add(quad.subject)
-                found.append(quad.subject)
-                queue.append(quad.subject)
-    return found
-
-
-DIRECT_COUNTS = """
-SELECT ?c (COUNT(DISTINCT ?m) AS ?n) WHERE {
-  VALUES ?p { kg:category kg:lifecycleStage kg:actor kg:rmfFunction kg:sourceHeading }
-  ?m ?p ?c
-} GROUP BY ?c"""
-
-
-def direct_counts(store: Store) -> dict[str, int]:
-    """Mitigations classified under exactly each concept, for every concept at once (one
-    aggregate in the engine: counting from Python would build a term per statement), kept
-    for the worker's snapshot."""
-    return _per_snapshot.get(store, "direct counts", lambda: _count_rows(store, DIRECT_COUNTS))
-
-
-def _count_rows(store: Store, sparql: str) -> dict[str, int]:
-    return {row["c"].value: int(row["n"].value) for row in select(store, sparql)}
-
-
-@dataclass
-class Members:
-    """Mitigations classified under a concept or a concept below it, as (IRI, category
-    notation) in the order of their notations, then IRIs (a stable order for pages), and the
-    concepts each is classified under."""
-
-    ordered: list[tuple[str, str | None]]
-    under: dict[NamedNode, set[NamedNode]]
-
-    def count_below(self, concepts: set[NamedNode]) -> int:
-        return sum(1 for found in self.under.values() if found & concepts)
-
-    def page(self, store: Store, offset: int, size: int) -> list[tuple[str, str | None]]:
-        """A page of members, each with its category's code."""
-        return [
-            (iri, code if code is not None else category_notation(store, NamedNode(iri)))
-            for iri, code in self.ordered[offset : offset + size]
-        ]
-
-
-def members(store: Store, concept: NamedNode) -> Members:
-    default = DefaultGraph()
-    notation_of: dict[NamedNode, str | None] = {}
-
-    def notation(category: NamedNode) -> str | None:
-        if category not in notation_of:
-            notation_of[category] = first_value(store, category, NOTATION)
-        return notation_of[category]
-
-    codes: dict[NamedNode, str | None] = {}
-    under: dict[NamedNode, set[NamedNode]] = defaultdict(set)
-    for below in narrower_closure(store, concept):
-        for predicate in CLASSIFIERS:
-            for quad in store.quads_for_pattern(None, predicate, below, default):
-                mitigation = quad.subject
-                under[mitigation].add(below)
-                if predicate == KG.category:
-                    codes[mitigation] = notation(below)
-                elif mitigation not in codes:
-                    codes[mitigation] = category_notation(store, mitigation)
-    ordered = sorted(codes.items(), key=lambda item: (notation_key(item[1]), item[0].value))
-    return Members([(m.value, code) for m, code in ordered], under)
+IN_SCHEME = NamedNode(SKOS_NS + "inScheme")
 
 
 @lru_cache(maxsize=4096)  # the same few hundred codes sort thousands of members
 def notation_key(code: str | None) -> tuple:
-    """Notations in numeric order (2.10 after 2.9), others after them, none last."""
+    """Notations in numeric order (2.10 after 2.9), then v1 ones ("v1 1.2"), others after them,
+    none last."""
     if code is None:
-        return (2, ())
-    parts = code.split(".")
+        return (3, ())
+    rank, digits = (1, code[3:]) if code.startswith("v1 ") else (0, code)
+    parts = digits.split(".")
     if all(p.isdigit() for p in parts):
-        return (0, tuple(int(p) for p in parts))
-    return (1, (code,))
+        return (rank, tuple(int(p) for p in parts))
+    return (2, natural_key(code))
 
 
-# --- SKOS trees with counts ----------------------------------------------------------------------
-
-
-@dataclass
-class TreeNode:
-    iri: str
-    label: str
-    notation: str | None
-    broader: str | None
-    direct: int = 0  # mitigations classified under exactly this concept
-    total: int = 0  # … under it or any concept below it
-    depth: int = 0
-
-
-SCHEME_CONCEPTS = """
-SELECT ?this ?c ?notation ?broader WHERE {
-  ?c skos:inScheme ?this .
-  OPTIONAL { ?c skos:notation ?notation }
-  OPTIONAL { ?c skos:broader ?broader }
-}"""
-
-
-def taxonomy_tree(store: Store, base_iri: str, name: str) -> list[TreeNode]:
-    """The tree of one of kg's taxonomies (`kinds.SCHEMES`) under a base IRI."""
-    return scheme_tree(store, Iris(base_iri).scheme(name))
-
-
-def scheme_tree(store: Store, scheme: NamedNode) -> list[TreeNode]:
-    """The scheme's concepts in tree order (by notation, else label), with mitigation counts
-    that include the concepts below (a concept under several broader ones counts in each)."""
-    rows = select(store, SCHEME_CONCEPTS, scheme)
-    concepts: dict[str, TreeNode] = {}
-    for row in rows:
-        iri = row["c"].value
-        node = concepts.get(iri)
-        if node is None:
-            notation = row["notation"].value if "notation" in row else None
-            node = concepts[iri] = TreeNode(iri, "", notation, None)
-        if "broader" in row and node.broader is None:
-            node.broader = row["broader"].value
-    labels = labels_of(store, [NamedNode(i) for i in concepts])
-    for node in concepts.values():
-        node.label = labels.get(node.iri, node.notation or node.iri)
-    counts = direct_counts(store)
-    for iri, node in concepts.items():
-        node.direct = counts.get(iri, 0)
-    children: dict[str | None, list[TreeNode]] = defaultdict(list)
-    for node in concepts.values():
-        parent = node.broader if node.broader in concepts else None
-        children[parent].append(node)
-    position = listed_order(store)
-    ordered: list[TreeNode] = []
-
-    def walk(parent: str | None, depth: int, path: tuple[str, ...]) -> int:
-        total = 0
-        siblings = sorted(
-            children.get(parent, []),
-            key=lambda node: (position.get(node.iri, len(position)), _tree_order(node)),
-        )
-        for node in siblings:
-            if node.iri in path:  # a cycle in broader: stop rather than recurse forever
-                continue
-            node.depth = depth
-            ordered.append(node)
-            node.total = node.direct + walk(node.iri, depth + 1, (*path, node.iri))
-            total += node.total
-        return total
-
-    walk(None, 0, ())
-    return ordered
-
-
-ORDERED_COLLECTION = NamedNode(SKOS_NS + "OrderedCollection")
-MEMBER_LIST = NamedNode(SKOS_NS + "memberList")
-FIRST = NamedNode(RDF_NS + "first")
-REST = NamedNode(RDF_NS + "rest")
-
-
-def listed_order(store: Store) -> dict[str, int]:
-    """Positions of concepts in the taxonomies' ordered collections (skos:OrderedCollection),
-    the order people read them in; concepts in none sort after, by notation or label."""
-    default = DefaultGraph()
-    position: dict[str, int] = {}
-    for collection in subjects(store, _TYPE, ORDERED_COLLECTION):
-        for head in objects(store, collection, MEMBER_LIST):
-            index, cell, seen = 0, head, set()
-            while isinstance(cell, BlankNode | NamedNode) and cell not in seen:
-                seen.add(cell)
-                first = next(store.quads_for_pattern(cell, FIRST, None, default), None)
-                if first is None:
-                    break
-                position.setdefault(first.object.value, index)
-                index += 1
-                rest = next(store.quads_for_pattern(cell, REST, None, default), None)
-                cell = rest.object if rest is not None else None
-    return position
-
-
-def _tree_order(node: TreeNode) -> tuple:
-    if node.notation is not None:
-        parts = node.notation.split(".")
-        if all(p.isdigit() for p in parts):
-            return (0, tuple(int(p) for p in parts), "")
-    return (1, (), node.label.casefold())
+@lru_cache(maxsize=4096)
+def natural_key(text: str) -> tuple:
+    """Text with its numbers compared as numbers: "MEASURE 2.10" after "MEASURE 2.9"."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text))

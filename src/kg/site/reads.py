@@ -1,7 +1,7 @@
 """The tasks that gather a page's data in one worker round trip: a resource (its description and
-what its kind of page shows), the home page, the coverage map and the ontology."""
+what its kind of page shows), the home page, the coverage maps (`coverage`) and the ontology.
+Workers import this module when they start, and with it every task a page runs."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,9 +10,9 @@ from pyoxigraph import NamedNode, Store, serialize
 from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.server.task import Task
 from kg.site import kinds
+from kg.site.coverage import CoverageTask
 from kg.site.graph_reads import (
     Description,
-    TreeNode,
     describe,
     exists,
     first_value,
@@ -20,10 +20,10 @@ from kg.site.graph_reads import (
     select,
     stating_graphs,
     subjects,
-    taxonomy_tree,
 )
+from kg.site.trees import crosswalk_graphs, taxonomy_tree
 from kg.store import Snapshot
-from kg.vocab import DCTERMS, KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV, RDF
+from kg.vocab import DCTERMS, KG, KG_NS, ONTOLOGY_IRI, PREFIXES, PROV, RDF, Iris
 
 
 @dataclass
@@ -69,6 +69,9 @@ class ResourceTask(Task):
         return page
 
 
+__all__ = ["CoverageTask", "HomeTask", "OntologyTask", "ResourceTask"]
+
+
 def _nothing(store: Store, node: NamedNode, page: int) -> dict:
     return {}
 
@@ -100,19 +103,33 @@ def _graphs_of(store: Store, node: NamedNode) -> list[Statement]:
 # would cost a hash of every one).
 CLASS_COUNTS = """
 SELECT ?class (COUNT(*) AS ?n) WHERE {
-  VALUES ?class { kg:Mitigation kg:SourceDocument kg:Author kg:Heading }
+  VALUES ?class {
+    kg:Mitigation kg:SourceDocument kg:Author kg:Heading kg:RiskCategory kg:ActorTask
+    kg:RmfCategory kg:RmfSubcategory kg:RmfAction kg:MitigationCategoryV1
+  }
   ?s a ?class
 } GROUP BY ?class"""
 
 ENTRIES = "SELECT (COUNT(*) AS ?n) WHERE { ?m kg:navigatorId ?id }"
+#: The AI Atlas Nexus records, and their documents: kg's documents have no identifier.
+RECORDS = """
+SELECT (COUNT(DISTINCT ?m) AS ?records) (COUNT(DISTINCT ?d) AS ?documents) WHERE {
+  ?d dcterms:identifier ?id ; a kg:SourceDocument . ?m kg:sourceDocument ?d
+}"""
 FILES = "SELECT (COUNT(*) AS ?n) WHERE { ?g kg:sourceFile ?f }"
+#: Navigator entries that are Nexus records too.
+TWINS = """
+SELECT (COUNT(*) AS ?n) WHERE {
+  ?r dcterms:identifier ?x . ?m owl:sameAs ?r FILTER EXISTS { ?m kg:navigatorId ?id }
+}"""
 DOCUMENT_SIZES = "SELECT ?d (COUNT(*) AS ?n) WHERE { ?m kg:sourceDocument ?d } GROUP BY ?d"
 #: Documents the home page lists, most mitigations first.
 HOME_DOCUMENTS = 200
 
 
-def _documents(store: Store) -> list[tuple[str, str, str | None, int]]:
-    """(IRI, title, year, mitigations) of the documents with most mitigations."""
+def _documents(store: Store) -> list[tuple[str, str, str | None, int, bool]]:
+    """(IRI, title, year, mitigations, from the AI Atlas Nexus) of the documents with most
+    mitigations."""
     sizes = {row["d"].value: int(row["n"].value) for row in select(store, DOCUMENT_SIZES)}
     found = [
         (
@@ -120,6 +137,7 @@ def _documents(store: Store) -> list[tuple[str, str, str | None, int]]:
             first_value(store, document, DCTERMS.title) or document.value,
             first_value(store, document, DCTERMS.issued),
             sizes.get(document.value, 0),
+            first_value(store, document, DCTERMS.identifier) is not None,
         )
         for document in subjects(store, RDF.type, KG.SourceDocument)
     ]
@@ -134,56 +152,43 @@ class HomeTask(Task):
 
     def run(self) -> dict:
         store = self.snapshot.open()
-        counts = {row["class"].value: int(row["n"].value) for row in select(store, CLASS_COUNTS)}
+        by_class = {row["class"].value: int(row["n"].value) for row in select(store, CLASS_COUNTS)}
+        counts = {
+            name: by_class.get(KG_NS + cls, 0)
+            for name, cls in (
+                ("mitigations", "Mitigation"),
+                ("documents", "SourceDocument"),
+                ("authors", "Author"),
+                ("risks", "RiskCategory"),
+                ("tasks", "ActorTask"),
+                ("rmf_categories", "RmfCategory"),
+                ("rmf_subcategories", "RmfSubcategory"),
+                ("actions", "RmfAction"),
+                ("v1_categories", "MitigationCategoryV1"),
+            )
+        }
+        for name, sparql in (("entries", ENTRIES), ("twins", TWINS), ("files", FILES)):
+            counts[name] = _number(select(store, sparql))
+        records = select(store, RECORDS)[0]
+        counts["records"] = int(records["records"].value)
+        counts["record_documents"] = int(records["documents"].value)
+        imported = [name for name, _, _ in kinds.IMPORTED_SCHEMES]
+        schemes = {name: taxonomy_tree(store, self.base_iri, name) for name in kinds.SCHEMES}
+        schemes.update({name: taxonomy_tree(store, self.base_iri, name) for name in imported})
+        iris = Iris(self.base_iri)
+        crosswalks = crosswalk_graphs(store)
         return {
-            "counts": {
-                "mitigations": counts.get(KG_NS + "Mitigation", 0),
-                "entries": _number(select(store, ENTRIES)),
-                "documents": counts.get(KG_NS + "SourceDocument", 0),
-                "authors": counts.get(KG_NS + "Author", 0),
-                "files": _number(select(store, FILES)),
-            },
-            "schemes": {name: taxonomy_tree(store, self.base_iri, name) for name in kinds.SCHEMES},
+            "counts": counts,
+            "schemes": schemes,
+            "imported": kinds.IMPORTED_SCHEMES,
+            "imported_present": any(schemes[name] for name in imported),
+            "crosswalks": {name: crosswalks.get(iris.scheme(name).value, []) for name in imported},
             "documents": _documents(store),
         }
 
 
 def _number(rows: list[dict]) -> int:
     return int(rows[0]["n"].value) if rows and "n" in rows[0] else 0
-
-
-#: `?this` is the property that classifies a mitigation in the dimension.
-CROSS_COUNTS = """
-SELECT ?this ?c ?v (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m kg:category ?c ; ?this ?v }
-GROUP BY ?this ?c ?v"""
-
-
-@dataclass(frozen=True)
-class CoverageTask(Task):
-    """Mitigation counts per category (its descendants included) × each value of a dimension:
-    counted per own category in the engine, added up the taxonomy here (the same with
-    `skos:broader*` in the query costs three times as much)."""
-
-    snapshot: Snapshot
-    base_iri: str
-    dimension: str  # a key of kinds.DIMENSIONS
-
-    def run(self) -> dict:
-        store = self.snapshot.open()
-        scheme, predicate = kinds.DIMENSIONS[self.dimension]
-        rows: list[TreeNode] = taxonomy_tree(store, self.base_iri, "mitigation")
-        columns = taxonomy_tree(store, self.base_iri, scheme)
-        parent = {row.iri: row.broader for row in rows}
-        cells: dict[tuple[str, str], int] = defaultdict(int)
-        # A mitigation has exactly one category (the shapes require it), so the counts of a
-        # category's descendants add up to its own.
-        for row in select(store, CROSS_COUNTS, NamedNode(KG_NS + predicate)):
-            category, seen = row["c"].value, set()
-            while category is not None and category not in seen:
-                seen.add(category)
-                cells[category, row["v"].value] += int(row["n"].value)
-                category = parent.get(category)
-        return {"rows": rows, "columns": columns, "cells": cells}
 
 
 ONTOLOGY_TERMS = """
@@ -236,6 +241,8 @@ class OntologyTask(Task):
             (row["p"].value, row["o"])
             for row in select(store, ONTOLOGY_HEADER, NamedNode(ONTOLOGY_IRI))
         ]
-        schemes = {name: taxonomy_tree(store, self.base_iri, name) for name in kinds.SCHEMES}
+        names = kinds.SCHEMES + [name for name, _, _ in kinds.IMPORTED_SCHEMES]
+        trees = {name: taxonomy_tree(store, self.base_iri, name) for name in names}
+        schemes = {name: tree for name, tree in trees.items() if tree}
         ordered = sorted(terms.values(), key=lambda t: t["iri"].rsplit("#", 1)[1].casefold())
         return {"terms": ordered, "labels": labels, "header": header, "schemes": schemes}

@@ -7,7 +7,7 @@ from pyoxigraph import NamedNode
 
 from kg.site.reads import ResourcePage
 from kg.site.render import local_name
-from kg.vocab import PREFIXES
+from kg.vocab import KG_NS, PREFIXES
 
 KIND_LABELS = {
     "mitigation": "Mitigation",
@@ -15,15 +15,27 @@ KIND_LABELS = {
     "author": "Author",
     "scheme": "Concept scheme",
     "graph": "Named graph",
+    "mapping": "Crosswalk mapping",
     "ontology": "Ontology",
     "resource": "Resource",
 }
-#: What a concept is called, by the scheme path it is in.
+#: What a concept is called, by its class (the classes of concepts that share a scheme) …
+CONCEPT_CLASSES = {
+    KG_NS + "RmfAction": "NIST AI RMF action",
+    KG_NS + "RmfSubcategory": "NIST AI RMF subcategory",
+    KG_NS + "RmfCategory": "NIST AI RMF category",
+    KG_NS + "MitigationCategoryV1": "Mitigation category · v1 draft taxonomy",
+}
+#: … else by the path of its scheme (a path ending with "/": every scheme under it).
 CONCEPT_LABELS = {
     "taxonomy/mitigation": "Mitigation category",
     "taxonomy/stage": "Lifecycle stage",
     "taxonomy/actor": "Actor",
     "taxonomy/rmf-function": "NIST AI RMF function",
+    "taxonomy/genai-risk": "Risk of generative AI · NIST AI 600-1",
+    "taxonomy/risk-domain": "AI risk domain",
+    "taxonomy/risk-cause": "Causal factor of AI risks",
+    "taxonomy/actor-task": "AI actor task",
     "heading/": "Heading in a source document",
 }
 
@@ -53,14 +65,22 @@ class Resource:
 
     @property
     def title(self) -> str:
-        return self.description.labels.get(self.iri) or local_name(self.iri)
+        """What the kind's reader calls the resource, else its label, else its IRI's end."""
+        return (
+            self.page.extra.get("title")
+            or self.description.labels.get(self.iri)
+            or local_name(self.iri)
+        )
 
     def kind_label(self, base: str) -> str:
         if self.page.kind == "concept":
+            for cls in self.description.types:
+                if cls in CONCEPT_CLASSES:
+                    return CONCEPT_CLASSES[cls]
             for scheme in self.all("skos:inScheme"):
                 path = scheme.value.removeprefix(base)
                 for prefix, label in CONCEPT_LABELS.items():
-                    if path.startswith(prefix):
+                    if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
                         return label
             return "Concept"
         return KIND_LABELS.get(self.page.kind, "Resource")

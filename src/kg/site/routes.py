@@ -10,7 +10,7 @@ from kg.server.negotiation import RDF, Choice, NotAcceptable
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
 from kg.server.sparql_tasks import Scope
-from kg.site import kinds
+from kg.site.coverage import DIMENSIONS
 from kg.site.negotiation import alternates, choose_view, link_header, media_type
 from kg.site.paths import ONTOLOGY_PATH, SUFFIXES
 from kg.site.reads import CoverageTask, HomeTask, OntologyTask, ResourceTask
@@ -21,7 +21,7 @@ from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI
 #: The template of each kind of resource page (others get the generic one).
 TEMPLATES = {
     kind: f"{kind}.html"
-    for kind in ("mitigation", "document", "concept", "scheme", "author", "graph")
+    for kind in ("mitigation", "document", "concept", "scheme", "author", "graph", "mapping")
 }
 
 # --- resources -------------------------------------------------------------------------------
@@ -95,8 +95,11 @@ def _breadcrumbs(site: Site, r: Resource, data, labels: dict) -> list[tuple[str,
             trail.append((labels.get(scheme.value, "Scheme"), href(scheme.value)))
         for document in r.all("kg:inDocument")[:1]:
             trail.append((labels.get(document.value, "Document"), href(document.value)))
-        for broader in r.all("skos:broader")[:1]:
-            trail.append((labels.get(broader.value, "Broader"), href(broader.value)))
+        for broader, _ in data.extra.get("path", []):  # from the top down
+            trail.append((labels.get(broader, "Broader"), href(broader)))
+    elif data.kind == "mapping":
+        for graph in data.graphs[:1]:
+            trail.append((labels.get(graph.graph, "Crosswalk"), href(graph.graph)))
     title = r.title if len(r.title) <= 60 else r.title[:59] + "…"
     return [*trail, (title, None)]
 
@@ -128,27 +131,21 @@ async def home(request: Request) -> Response:
     return await cached(request, ("home",), make)
 
 
-COVERAGE_TITLES = {
-    "stage": "lifecycle stage",
-    "actor": "actor",
-    "function": "NIST AI RMF function",
-}
-
-
 async def coverage(request: Request) -> Response:
     site = site_of(request)
     dimension = request.query_params.get("by", "stage")
-    if dimension not in kinds.DIMENSIONS:
-        names = ", ".join(kinds.DIMENSIONS)
+    if dimension not in DIMENSIONS:
+        names = ", ".join(DIMENSIONS)
         raise ProtocolError(400, f"by must be one of {names}, not {dimension[:40]!r}")
 
     async def make(snapshot) -> Answer:
         data = await service_of(request).run(CoverageTask(snapshot, site.base_iri, dimension))
         body = site.renderer.page(
             "coverage.html",
-            title=f"Coverage: mitigation category × {COVERAGE_TITLES[dimension]}",
+            title=f"Coverage: {DIMENSIONS[dimension].title}",
             dimension=dimension,
-            dimensions=COVERAGE_TITLES,
+            shown=DIMENSIONS[dimension],
+            dimensions=DIMENSIONS,
             breadcrumbs=[("Coverage", None)],
             **data,
         )

@@ -1,11 +1,14 @@
 """Full-text search over the graph: an SQLite FTS5 index per data version, built by the first
 search on that version and used until the data changes.
 
-Indexed: mitigations (name, quoted text, rationale; heading path and document title as context),
-documents (title, abstract), authors (names) and taxonomy concepts (label, notation, definition).
-Ranked by bm25 with the name weighing most; matches come back marked (`render.MARK_START`/`END`)
-for the page to highlight. Filters by category (its descendants included), stage, actor and RMF
-function keep mitigations only.
+Indexed: mitigations, navigator entries and AI Atlas Nexus records alike (name, quoted text,
+rationale; heading path, document title and identifiers as context), documents (title, abstract
+or description), authors (names) and taxonomy concepts (label, notation, definition), NIST AI RMF
+actions among them (their text is their definition). Ranked by bm25 with the name weighing most;
+matches come back marked (`render.MARK_START`/`END`) for the page to highlight. Filters by
+category of either mitigation taxonomy (its descendants included), stage, actor, RMF function
+(an entry's, or that of the action a record quotes), risk addressed and source document keep
+mitigations only.
 """
 
 import os
@@ -19,14 +22,36 @@ from pyoxigraph import Store
 
 from kg.errors import QueryError
 from kg.server.task import Lane, Task
-from kg.site.graph_reads import labels_of, select, taxonomy_tree
+from kg.site.graph_reads import labels_of, select
 from kg.site.render import MARK_END, MARK_START
+from kg.site.trees import taxonomy_tree
 from kg.store import Snapshot
+from kg.vocab import KG_NS
 
 #: Hits per page of results.
 PAGE_SIZE = 20
-#: Filters a search takes: the parameter, the scheme its values are in.
-FILTERS = {"category": "mitigation", "stage": "stage", "actor": "actor", "function": "rmf-function"}
+#: Filters a search takes: the parameter, the scheme its values are in (None: the documents)
+#: and the levels of the scheme offered (the RMF's functions, not their hundreds of actions).
+FILTERS = {
+    "category": ("mitigation", 9),
+    "v1": ("mitigation-v1", 9),
+    "stage": ("stage", 9),
+    "actor": ("actor", 9),
+    "function": ("rmf-function", 0),
+    "risk": ("genai-risk", 9),
+    "document": (None, 0),
+}
+#: What each kind of hit is called.
+KIND_NAMES = {
+    "mitigation": "Mitigation",
+    "document": "Document",
+    "author": "Author",
+    "concept": "Concept",
+    "action": "NIST AI RMF action",
+    "risk": "Risk category",
+}
+#: The index's layout: indexes made by another layout are not read (nor kept).
+LAYOUT = 2
 
 SCHEMA = """
 CREATE VIRTUAL TABLE entries USING fts5(
@@ -35,14 +60,16 @@ CREATE VIRTUAL TABLE entries USING fts5(
 );
 CREATE TABLE facets(
   id INTEGER PRIMARY KEY, iri TEXT NOT NULL, kind TEXT NOT NULL, code TEXT,
-  categories TEXT, stage TEXT, actor TEXT, function TEXT, sort_key TEXT
+  category TEXT, v1 TEXT, stage TEXT, actor TEXT, function TEXT, risk TEXT, document TEXT,
+  sort_key TEXT
 );
 CREATE TABLE options(filter TEXT, position INTEGER, value TEXT, label TEXT, depth INTEGER);
 """
 
 MITIGATIONS = """
 SELECT ?m (SAMPLE(?q) AS ?quote) (SAMPLE(?r) AS ?rationale) (SAMPLE(?h) AS ?heading)
-  (SAMPLE(?t) AS ?title) (SAMPLE(?code) AS ?notation)
+  (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?document) (SAMPLE(?code) AS ?notation)
+  (SAMPLE(?v1code) AS ?v1) (SAMPLE(?id) AS ?identifier) (SAMPLE(?nid) AS ?navigator)
   (GROUP_CONCAT(DISTINCT ?stage) AS ?stages) (GROUP_CONCAT(DISTINCT ?actor) AS ?actors)
   (GROUP_CONCAT(DISTINCT ?function) AS ?functions)
 WHERE {
@@ -50,29 +77,46 @@ WHERE {
   OPTIONAL { ?m kg:quotation ?q }
   OPTIONAL { ?m kg:rationale ?r }
   OPTIONAL { ?m kg:sourceHeading/kg:headingPath ?h }
-  OPTIONAL { ?m kg:sourceDocument/dcterms:title ?t }
+  OPTIONAL { ?m kg:sourceDocument ?d OPTIONAL { ?d dcterms:title ?t } }
   OPTIONAL { ?m kg:category/skos:notation ?code }
+  OPTIONAL { ?m kg:categoryV1/skos:notation ?v1code }
+  OPTIONAL { ?m dcterms:identifier ?id }
+  OPTIONAL { ?m kg:navigatorId ?nid }
   OPTIONAL { ?m kg:lifecycleStage/skos:notation ?stage }
   OPTIONAL { ?m kg:actor/skos:notation ?actor }
   OPTIONAL { ?m kg:rmfFunction/skos:notation ?function }
 } GROUP BY ?m"""
 
+#: The risks a record addresses, and the RMF function of the action it quotes (few records).
+RISKS = "SELECT ?m ?v WHERE { ?m kg:addressesRisk/skos:notation ?v }"
+QUOTED_FUNCTIONS = """
+SELECT ?m ?v WHERE {
+  ?m prov:wasQuotedFrom ?action . ?action skos:broader+ ?f .
+  ?f a kg:RmfFunction ; skos:notation ?v
+}"""
+
 DOCUMENTS = """
 SELECT ?d (SAMPLE(?a) AS ?abstract) (SAMPLE(?y) AS ?year) WHERE {
   ?d a kg:SourceDocument .
-  OPTIONAL { ?d dcterms:abstract ?a }
+  OPTIONAL { ?d dcterms:abstract|dcterms:description ?a }
   OPTIONAL { ?d dcterms:issued ?y }
 } GROUP BY ?d"""
 
 AUTHORS = "SELECT ?a WHERE { ?a a kg:Author }"
 
 CONCEPTS = """
-SELECT ?c (SAMPLE(?n) AS ?notation) (SAMPLE(?def) AS ?definition) WHERE {
+SELECT ?c (SAMPLE(?n) AS ?notation) (SAMPLE(?def) AS ?definition) (SAMPLE(?class) AS ?kind)
+WHERE {
   ?c skos:inScheme ?scheme . ?scheme a skos:ConceptScheme .
   FILTER NOT EXISTS { ?scheme a kg:HeadingScheme }
   OPTIONAL { ?c skos:notation ?n }
   OPTIONAL { ?c skos:definition ?def }
+  OPTIONAL { ?c a ?class FILTER (?class IN (kg:RmfAction, kg:RiskCategory)) }
 } GROUP BY ?c"""
+CONCEPT_KINDS = {KG_NS + "RmfAction": "action", KG_NS + "RiskCategory": "risk"}
+
+#: The documents a filter offers: those with mitigations.
+FILTER_DOCUMENTS = "SELECT DISTINCT ?d WHERE { ?m kg:sourceDocument ?d }"
 
 
 @dataclass
@@ -112,7 +156,7 @@ class IndexTask(Task):
 
 
 def index_path(directory: Path, snapshot: Snapshot) -> Path:
-    return directory / f"{snapshot.version}.sqlite"
+    return directory / f"{snapshot.version}.layout{LAYOUT}.sqlite"
 
 
 @dataclass(frozen=True)
@@ -164,10 +208,10 @@ def _search(db: sqlite3.Connection, text: str, filters: dict, page: int) -> tupl
         params.append(match)
     if filters:
         where.append("facets.kind = 'mitigation'")
-    for name, value in filters.items():
-        column = "categories" if name == "category" else name
-        where.append(f"(' ' || facets.{column} || ' ') LIKE ?")
-        params.append(f"% {value} %")
+    for name, value in filters.items():  # names are FILTERS' keys, columns of the facets
+        where.append(f"(' ' || facets.{name} || ' ') LIKE ? ESCAPE '\\'")
+        escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params.append(f"% {escaped} %")
     clause = f"WHERE {' AND '.join(where)}" if where else ""
     order = "bm25(entries, 10.0, 1.0, 2.0, 0.5), facets.sort_key" if match else "facets.sort_key"
     joined = "FROM entries JOIN facets ON facets.id = entries.rowid"
@@ -195,7 +239,7 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
         return target
     store = snapshot.open()
     directory.mkdir(parents=True, exist_ok=True)
-    partial = directory / f".{version}.{os.getpid()}.sqlite"
+    partial = directory / f".{version}.{os.getpid()}.partial"
     partial.unlink(missing_ok=True)
     try:
         db = sqlite3.connect(partial)
@@ -203,7 +247,7 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
             db.executescript(SCHEMA)
             rows = _rows(store)
             db.executemany(
-                "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row.facets(number) for number, row in enumerate(rows, start=1)],
             )
             db.executemany(
@@ -226,9 +270,16 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
 
 
 def _option_rows(store: Store, base_iri: str):
-    for name, scheme in FILTERS.items():
-        tree = taxonomy_tree(store, base_iri, scheme)
-        for position, node in enumerate(tree):
+    for name, (scheme, depth) in FILTERS.items():
+        if scheme is None:
+            documents = [row["d"] for row in select(store, FILTER_DOCUMENTS)]
+            labels = labels_of(store, documents)
+            titled = sorted((labels.get(d.value, d.value), d.value) for d in documents)
+            for position, (title, iri) in enumerate(titled):
+                yield name, position, iri, title, 0
+            continue
+        shown = [n for n in taxonomy_tree(store, base_iri, scheme) if n.depth <= depth]
+        for position, node in enumerate(shown):
             yield name, position, node.notation or node.iri, node.label, node.depth
 
 
@@ -244,15 +295,18 @@ class _Indexed:
     rationale: str = ""
     context: str = ""
     code: str | None = None
-    categories: str = ""  # its category's code and those above it, space-separated
+    category: str = ""  # its category's code and those above it, space-separated
+    v1: str = ""  # … in the v1 taxonomy
     stage: str = ""
     actor: str = ""
     function: str = ""
+    risk: str = ""
+    document: str = ""
 
     def facets(self, number: int) -> tuple:
         return (
-            number, self.iri, self.kind, self.code, self.categories, self.stage, self.actor,
-            self.function, self.sort_key,
+            number, self.iri, self.kind, self.code, self.category, self.v1, self.stage,
+            self.actor, self.function, self.risk, self.document, self.sort_key,
         )  # fmt: skip
 
     def texts(self, number: int) -> tuple:
@@ -268,24 +322,33 @@ def _rows(store: Store) -> list[_Indexed]:
     nodes = [r["m"] for r in mitigations] + [r["d"] for r in documents]
     nodes += [r["a"] for r in authors] + [r["c"] for r in concepts]
     labels = labels_of(store, nodes)
+    risks, functions = _by_mitigation(store, RISKS), _by_mitigation(store, QUOTED_FUNCTIONS)
     rows = []
     for r in mitigations:
-        iri, code = r["m"].value, _text(r, "notation")
-        context = " · ".join(t for t in (_text(r, "heading"), _text(r, "title")) if t)
+        iri, code, v1 = r["m"].value, _text(r, "notation"), _text(r, "v1")
+        context = " · ".join(
+            t
+            for t in (_text(r, name) for name in ("heading", "title", "identifier", "navigator"))
+            if t
+        )
+        function = " ".join(filter(None, [_text(r, "functions"), *functions.get(iri, [])]))
         rows.append(
             _Indexed(
                 iri,
                 "mitigation",
-                f"0 {_code_key(code)} {iri}",
+                f"0 {_code_key(code) if code else '~' + _code_key(v1)} {iri}",
                 name=labels.get(iri, ""),
                 body=_text(r, "quote"),
                 rationale=_text(r, "rationale"),
                 context=context,
-                code=code,
-                categories=_ancestors(code),
+                code=code or (f"v1 {v1}" if v1 else None),
+                category=_ancestors(code),
+                v1=_ancestors(v1),
                 stage=_text(r, "stages"),
                 actor=_text(r, "actors"),
-                function=_text(r, "functions"),
+                function=function,
+                risk=" ".join(risks.get(iri, [])),
+                document=_text(r, "document"),
             )
         )
     for r in documents:
@@ -308,7 +371,7 @@ def _rows(store: Store) -> list[_Indexed]:
         rows.append(
             _Indexed(
                 iri,
-                "concept",
+                CONCEPT_KINDS.get(_text(r, "kind"), "concept"),
                 f"3 {iri}",
                 labels.get(iri, ""),
                 _text(r, "definition"),
@@ -317,6 +380,15 @@ def _rows(store: Store) -> list[_Indexed]:
             )
         )
     return rows
+
+
+def _by_mitigation(store: Store, sparql: str) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for row in select(store, sparql):
+        values = found.setdefault(row["m"].value, [])
+        if row["v"].value not in values:
+            values.append(row["v"].value)
+    return found
 
 
 def _text(row: dict, name: str) -> str:

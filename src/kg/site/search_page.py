@@ -10,11 +10,21 @@ from kg.server.answers import Answer
 from kg.server.protocol import ProtocolError
 from kg.server.sparql_routes import service_of
 from kg.site.render import MARK_END, MARK_START
-from kg.site.search import FILTERS, IndexMissing, IndexTask, SearchTask
+from kg.site.search import FILTERS, KIND_NAMES, IndexMissing, IndexTask, SearchTask
 from kg.site.web import HTML, cached, page_number, site_of
 
 #: Characters of search text read at most.
 MAX_TEXT = 500
+#: The filters' names on the form.
+FILTER_NAMES = {
+    "category": "Category",
+    "v1": "v1 category",
+    "stage": "Lifecycle stage",
+    "actor": "Actor",
+    "function": "NIST AI RMF function",
+    "risk": "Risk addressed",
+    "document": "Source document",
+}
 
 
 async def search(request: Request) -> Response:
@@ -45,12 +55,8 @@ async def search(request: Request) -> Response:
             text=text,
             chosen=chosen,
             results=results,
-            filter_names={
-                "category": "Category",
-                "stage": "Lifecycle stage",
-                "actor": "Actor",
-                "function": "NIST AI RMF function",
-            },
+            filter_names=FILTER_NAMES,
+            kind_names=KIND_NAMES,
             page_link=lambda n: "/search?" + urlencode({"q": text, **chosen, "page": n}),
             searched=bool(text or filters),
             alternates=[
