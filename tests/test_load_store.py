@@ -188,7 +188,7 @@ def test_corpus_counts(settings, corpus):
     report, store = load(settings, corpus, skip_invalid=True)
     assert (report.entries, len(report.errors)) == (152, 28)
     assert count(store, "?x kg:navigatorId ?id") == 152
-    assert count(store, "GRAPH ?x { ?x kg:sourceFile ?f }") == 152 + 5
+    assert count(store, "GRAPH ?x { ?x kg:sourceFile ?f }") == 152 + 7  # pages, vocabulary files
     assert count(store, "?x a kg:SourceDocument") == 7
     per_category = store.query(
         """SELECT ?code (COUNT(?m) AS ?n) WHERE {

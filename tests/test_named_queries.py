@@ -27,7 +27,7 @@ QUERIES_DIR = ROOT / "queries"
 EXPECTED_DIR = ROOT / "tests" / "expected"
 QUERIES = load_queries(QUERIES_DIR)
 #: How many named queries there are; a query added or lost must change this number.
-EXPECTED_QUERIES = 24
+EXPECTED_QUERIES = 25
 #: The queries issue 11 requires: their parameters and first result columns.
 REQUIRED = {
     "mitigations-in-category": (["code"], ["mitigation", "code"]),
@@ -395,3 +395,45 @@ def test_a_bad_parameter_is_named(slug, params, message, notations):
     with pytest.raises(ParameterError) as error:
         QUERIES[slug].bind(params, notations)
     assert message in str(error.value)
+
+
+# --- through the terms of the aligned vocabularies ------------------------------------------
+
+NIST = "https://w3id.org/lmodel/nist-ai-100-1/"
+
+
+def covered(store, notations, term: str) -> set[str]:
+    names, rows = answer(store, QUERIES["mitigations-by-external-term"], notations, term=term)
+    return {r["mitigation"] for r in records(names, rows)}
+
+
+@pytest.mark.shared
+def test_a_nist_lifecycle_stage_selects_the_mitigations_of_its_kg_stage(corpus_store, notations):
+    found = covered(corpus_store, notations, NIST + "AiLifecycleStageEnum#DEPLOY_AND_USE")
+    expected = values(
+        corpus_store, f"SELECT ?m {{ ?m kg:lifecycleStage <{BASE}taxonomy/stage/deploy> }}"
+    )
+    assert found and found == expected
+
+
+@pytest.mark.shared
+def test_a_broader_dpv_actor_covers_kg_developers(corpus_store, notations):
+    found = covered(corpus_store, notations, "https://w3id.org/dpv/tech#Developer")
+    expected = values(corpus_store, f"SELECT ?m {{ ?m kg:actor <{BASE}taxonomy/actor/developer> }}")
+    assert found and found == expected
+
+
+@pytest.mark.shared
+def test_a_dpv_measure_covers_a_category_and_its_subcategories(corpus_store, notations):
+    found = covered(corpus_store, notations, "https://w3id.org/dpv#OrganisationalMeasure")
+    expected = values(
+        corpus_store, f"SELECT ?m {{ ?m kg:category/skos:broader* <{BASE}taxonomy/mitigation/2> }}"
+    )
+    assert len(found) > 10 and found == expected
+
+
+@pytest.mark.shared
+def test_a_narrower_or_related_term_selects_nothing(corpus_store, notations):
+    # kg's governance actor is broader than dpv:Authority: not all its mitigations are an authority's.
+    assert covered(corpus_store, notations, "https://w3id.org/dpv#Authority") == set()
+    assert covered(corpus_store, notations, NIST + "AiActorTaskEnum#OTHER_AI_ACTORS") == set()

@@ -32,7 +32,8 @@ from kg.vocab import KG, Iris
 ENTRY_SUFFIXES = {".txt"}
 #: RDF documents kg loads, by suffix: formats of triples, since each file is one named graph.
 RDF_SUFFIXES = {".ttl", ".nt", ".rdf", ".jsonld"}
-VOCABULARY_FILES = ("kg.ttl", "taxonomies/*.ttl")
+#: The ontology, its taxonomies, and its alignments (axioms; SKOS mappings in a graph of their own).
+VOCABULARY_FILES = ("kg.ttl", "taxonomies/*.ttl", "alignment.ttl", "alignment-mappings.ttl")
 
 
 @dataclass

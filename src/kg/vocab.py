@@ -39,7 +39,16 @@ PREFIXES = {
     "prov": PROV_NS,
     "owl": OWL_NS,
     "kgsh": SHAPES_NS,
+    # The vocabularies kg is aligned to (ontology/mappings/), so that queries can use their terms.
+    "airo": "https://w3id.org/airo#",
+    "dpv": "https://w3id.org/dpv#",
+    "tech": "https://w3id.org/dpv/tech#",
+    "ai": "https://w3id.org/dpv/ai#",
+    "risk": "https://w3id.org/dpv/risk#",
+    "vair": "https://w3id.org/vair#",
+    "nist": "https://w3id.org/lmodel/nist-ai-100-1/",
 }
+
 
 def prefixed_name(iri: str, prefixes: dict[str, str] = PREFIXES) -> str | None:
     """`prefix:local` for an IRI in one of the namespaces whose local part reads as a name."""
@@ -81,10 +90,13 @@ SKOS = Terms(
     "hasTopConcept closeMatch relatedMatch",
 )
 DCTERMS = Terms(
-    DCTERMS_NS, "title creator issued abstract identifier description license hasVersion source"
+    DCTERMS_NS,
+    "title creator issued abstract identifier description license hasVersion source references",
 )
 DC = Terms(DC_NS, "creator")
-OWL = Terms(OWL_NS, "sameAs Axiom annotatedSource annotatedProperty annotatedTarget versionInfo")
+OWL = Terms(
+    OWL_NS, "sameAs Axiom Ontology annotatedSource annotatedProperty annotatedTarget versionInfo"
+)
 BIBO = Terms(BIBO_NS, "authorList")
 FOAF = Terms(FOAF_NS, "name familyName givenName")
 PROV = Terms(PROV_NS, "Entity generatedAtTime wasDerivedFrom wasQuotedFrom")

@@ -205,7 +205,8 @@ SELECT ?term ?kind ?label ?definition ?comment WHERE {
 
 TERM_LINKS = """
 SELECT ?term ?link ?target WHERE {
-  VALUES ?link { rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:inverseOf }
+  VALUES ?link { rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:inverseOf
+    skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch }
   ?term ?link ?target .
   FILTER(STRSTARTS(STR(?term), STR(kg:)) && isIRI(?target))
 }"""
