@@ -120,6 +120,16 @@ def test_every_mapping_set_is_complete_sssom(sets):
         assert metadata["mapping_set_id"].endswith(f"/{mapping_set.path.name}")
         assert metadata["license"].startswith("https://")
         assert not set(metadata["curie_map"]) & {"rdfs", "skos", "semapv", "owl"}  # built in
+        # Entity references are CURIEs (a MUST of SSSOM/TSV that sssom-py does not check).
+        for slot in ("subject_source", "object_source"):
+            assert not metadata[slot].startswith("http"), (mapping_set.name, slot)
+        # The canonical form: rows sorted, every declared prefix used.
+        lines = mapping_set.path.read_text(encoding="utf-8").splitlines()
+        body = [line for line in lines if not line.startswith("#")][1:]
+        assert body == sorted(body), mapping_set.name
+        used = {cell.split(":")[0] for line in body for cell in line.split("\t")[:3]}
+        used |= {metadata[slot].split(":")[0] for slot in ("subject_source", "object_source")}
+        assert set(metadata["curie_map"]) <= used, mapping_set.name
         rows = [(m.subject, m.predicate, m.object) for m in mapping_set.mappings]
         assert len(rows) == len(set(rows)), mapping_set.name  # no mapping twice
         for mapping in mapping_set.mappings:

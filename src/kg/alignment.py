@@ -63,14 +63,11 @@ class MappingSet:
     path: Path
     metadata: dict
     mappings: tuple[Mapping, ...]
+    object_source: str  #: the IRI of the vocabulary mapped to (a CURIE in the file)
 
     @property
     def name(self) -> str:
         return self.path.name.removesuffix(".sssom.tsv")
-
-    @property
-    def object_source(self) -> str:
-        return self.metadata["object_source"]
 
 
 def read_mapping_set(path: Path) -> MappingSet:
@@ -89,6 +86,13 @@ def read_mapping_set(path: Path) -> MappingSet:
         if key not in metadata:
             raise InputError(origin, f"metadata: no {key!r}, expected one", 1)
     prefixes = BUILT_IN | metadata["curie_map"]
+
+    def expand(curie: str, what: str, line: int) -> str:
+        prefix, _, local = str(curie).partition(":")
+        if prefix not in prefixes or not local:
+            raise InputError(origin, f"{what} {curie!r}: expected a CURIE of the curie_map", line)
+        return prefixes[prefix] + local
+
     reader = csv.DictReader(io.StringIO("\n".join(lines[count:])), delimiter="\t")
     missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
     if missing:
@@ -97,11 +101,7 @@ def read_mapping_set(path: Path) -> MappingSet:
     for number, row in enumerate(reader, count + 2):
 
         def iri(column: str, row=row, number=number) -> str:
-            prefix, _, local = (row[column] or "").partition(":")
-            if prefix not in prefixes or not local:
-                message = f"{column} {row[column]!r}: expected a CURIE of the curie_map"
-                raise InputError(origin, message, number)
-            return prefixes[prefix] + local
+            return expand(row[column] or "", column, number)
 
         mapping = Mapping(
             iri("subject_id"),
@@ -115,7 +115,8 @@ def read_mapping_set(path: Path) -> MappingSet:
             allowed = "rdfs:subClassOf, rdfs:subPropertyOf or a SKOS mapping relation"
             raise InputError(origin, f"predicate_id {row['predicate_id']!r}: expected {allowed}")
         mappings.append(mapping)
-    return MappingSet(path, metadata, tuple(mappings))
+    source = expand(metadata["object_source"], "object_source", 1)
+    return MappingSet(path, metadata, tuple(mappings), source)
 
 
 def mapping_sets(ontology_dir: Path) -> list[MappingSet]:
