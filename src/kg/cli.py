@@ -11,7 +11,14 @@ from pathlib import Path
 
 import click
 from pydantic import ValidationError
-from pyoxigraph import QueryBoolean, QueryResultsFormat, QuerySolutions, RdfFormat, serialize
+from pyoxigraph import (
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    RdfFormat,
+    serialize,
+)
 from rich.console import Console
 from rich.progress import track
 from rich.table import Table
@@ -167,6 +174,45 @@ def import_nexus(ctx: click.Context, path: Path | None, remove: bool, verbose: b
     _print_load(
         ctx, report, verbose, f"{release}: {report.files} files, {report.entries} records read"
     )
+
+
+@cli.command("import-ontology")
+@click.argument("file", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--graph",
+    "graph_iri",
+    required=True,
+    help="The named graph to hold it: an absolute IRI outside the base (e.g. https://w3id.org/airo).",
+)
+@click.option("--remove", is_flag=True, help="Remove the ontology imported into --graph.")
+@click.pass_context
+def import_ontology(ctx: click.Context, file: Path | None, graph_iri: str, remove: bool) -> None:
+    """Import an external ontology (Turtle, N-Triples, RDF/XML or JSON-LD FILE) into its own
+    named graph, as it is: its terms become queryable, kg's shapes leave its content alone."""
+    settings = _settings(ctx)
+    graph = _imported_graph(graph_iri, settings.base_iri)
+    if remove == (file is not None):
+        raise click.UsageError("give a FILE to import, or --remove without one")
+    loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
+    if remove:
+        report = loader.remove_ontology(graph)
+        _print_load(ctx, report, False, f"{graph_iri}: removed")
+        return
+    assert file is not None
+    report = loader.import_ontology(file, graph)
+    _print_load(ctx, report, False, f"{file} into {graph_iri}: 1 file")
+
+
+def _imported_graph(iri: str, base_iri: str) -> NamedNode:
+    """The graph an imported ontology goes in: an absolute IRI that is none of kg's own."""
+    try:
+        graph = NamedNode(iri)
+    except ValueError:
+        raise click.BadParameter(f"{iri!r} is not an IRI", param_hint="--graph") from None
+    if ":" not in iri or iri.startswith(base_iri):
+        message = f"expected an absolute IRI outside kg's base {base_iri} (its own graphs)"
+        raise click.BadParameter(message, param_hint="--graph")
+    return graph
 
 
 def _print_load(ctx: click.Context, report: LoadReport, verbose: bool, what: str) -> None:

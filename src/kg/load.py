@@ -27,7 +27,7 @@ from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import ValidationReport, Validator
-from kg.vocab import KG, Iris
+from kg.vocab import KG, RDF, Iris
 
 ENTRY_SUFFIXES = {".txt"}
 #: RDF documents kg loads, by suffix: formats of triples, since each file is one named graph.
@@ -193,6 +193,29 @@ class Loader:
         changes.graphs |= nexus_quads(data, source, self.iris, profile_links(data))
         return self._commit(changes, report)
 
+    def import_ontology(self, path: Path, graph: NamedNode) -> LoadReport:
+        """Loads an external ontology file, as it is, into `graph` (a kg:ImportedGraph, whose
+        content kg's shapes leave alone), in one commit; unchanged content writes nothing."""
+        report = LoadReport(files=1)
+        source = Source(path, graph, Kind.RDF)
+        try:
+            quads = self._changed_quads(source, self.loaded_hashes(), report)
+        except InputError as error:
+            report.errors.append(error)
+            return report
+        changes = Changeset()
+        if quads is not None:
+            changes.graphs[graph] = [*quads, Quad(graph, RDF.type, KG.ImportedGraph, graph)]
+        return self._commit(changes, report)
+
+    def remove_ontology(self, graph: NamedNode) -> LoadReport:
+        """Removes an imported ontology's graph; any other graph is an InputError."""
+        rows = self.store.query(f"ASK {{ GRAPH <{graph.value}> {{ ?g a kg:ImportedGraph }} }}")
+        if not bool(rows):
+            message = "no imported ontology has this graph (see `kg stats` for the graphs)"
+            return LoadReport(errors=[InputError(graph.value, message)])
+        return self._commit(Changeset({graph: []}), LoadReport(files=1))
+
     def remove_nexus(self) -> LoadReport:
         """Removes every Nexus graph (and so what the commit derives from them)."""
         prefix = self.iris.nexus_graph("").value
@@ -282,7 +305,9 @@ class Loader:
         return entry_quads(entry, self.iris, source.graph), entry.warnings
 
     def _rdf_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
-        rdf_format = RdfFormat.from_extension(source.path.suffix.removeprefix("."))
+        suffix = source.path.suffix.removeprefix(".")
+        # Ontologies published as `.owl` are RDF/XML; other suffixes name their format.
+        rdf_format = RdfFormat.RDF_XML if suffix == "owl" else RdfFormat.from_extension(suffix)
         if rdf_format == RdfFormat.RDF_XML:
             check_xml_entities(data, str(source.path), self.settings.max_file_bytes)
         try:

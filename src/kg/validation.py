@@ -15,14 +15,24 @@ from enum import StrEnum
 
 import pyshacl
 import pyshacl_turbo
-from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, RdfFormat, Store, parse
+from pyoxigraph import (
+    BlankNode,
+    DefaultGraph,
+    Literal,
+    NamedNode,
+    RdfFormat,
+    Store,
+    Triple,
+    parse,
+    serialize,
+)
 from rdflib import XSD, Graph
 from rdflib.term import bind
 
 from kg.errors import KgError
 from kg.settings import Settings
 from kg.shapes import load_shapes
-from kg.vocab import SH, SH_NS
+from kg.vocab import KG_NS, SH, SH_NS
 
 Term = NamedNode | BlankNode | Literal
 
@@ -146,9 +156,7 @@ class Validator:
         return cls(shapes, engine or settings.shacl_engine)
 
     def validate_store(self, store: Store) -> ValidationReport:
-        return self.validate_ntriples(
-            store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
-        )
+        return self.validate_ntriples(shaped_data(store))
 
     def validate_ntriples(self, data: bytes) -> ValidationReport:
         if self._compiled is not None:
@@ -156,6 +164,41 @@ class Validator:
         else:
             report = _pyshacl_report(self.shapes, data)
         return ValidationReport(list(results_of(report)), self.engine)
+
+
+def shaped_data(store: Store) -> bytes:
+    """What kg's shapes apply to, as N-Triples: the merged graph, without the content of imported
+    ontologies (kg:ImportedGraph: external vocabularies, taken as they are, whose skos:Concepts
+    and labels follow their own rules), but with the provenance each such graph states about
+    itself (not the rest of what it says of its own IRI: an ontology's header may be that IRI)."""
+    imported = {
+        quad.subject
+        for quad in store.quads_for_pattern(None, RDF_TYPE, IMPORTED_GRAPH, None)
+        if quad.subject == quad.graph_name
+    }
+    if not imported:
+        return store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
+    triples = {
+        Triple(quad.subject, quad.predicate, quad.object)
+        for quad in store.quads_for_pattern(None, None, None, None)
+        if quad.graph_name != DefaultGraph()
+        and (
+            quad.graph_name not in imported
+            or (quad.subject == quad.graph_name and quad.predicate.value in PROVENANCE)
+        )
+    }
+    return serialize(triples, format=RdfFormat.N_TRIPLES)
+
+
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+PROVENANCE = {
+    RDF_TYPE.value,
+    KG_NS + "sourceFile",
+    KG_NS + "contentHash",
+    KG_NS + "loaderVersion",
+    "http://www.w3.org/ns/prov#generatedAtTime",
+}
+IMPORTED_GRAPH = NamedNode(KG_NS + "ImportedGraph")
 
 
 def _turbo_report(compiled: pyshacl_turbo.CompiledShapes, ntriples: str) -> bytes:

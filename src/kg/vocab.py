@@ -79,7 +79,7 @@ KG = Terms(
     "rmfFunction sourceDocument sourceHeading parentMitigation parentLabel quotation rationale "
     "navigatorId headingPath inDocument sourceFile contentHash loaderVersion "
     "MitigationCategoryV1 RiskCategory RmfCategory RmfSubcategory RmfAction ActorTask RmfFunction "
-    "CategoryMapping "
+    "CategoryMapping ImportedGraph "
     "categoryV1 addressesRisk relatedRisk actorTask supportCount sourceCount",
 )
 RDF = Terms(RDF_NS, "type Seq")
