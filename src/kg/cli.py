@@ -32,6 +32,7 @@ from kg.load import Loader, LoadReport
 from kg.named_queries import ParameterError, load_queries
 from kg.navigator import PageParser
 from kg.nexus.package import locate as locate_nexus
+from kg.reasoning import Regime
 from kg.settings import Settings
 from kg.sssom import crosswalk_rows, sssom_tsv
 from kg.stats import store_stats
@@ -201,6 +202,18 @@ def import_ontology(ctx: click.Context, file: Path | None, graph_iri: str, remov
     assert file is not None
     report = loader.import_ontology(file, graph)
     _print_load(ctx, report, False, f"{file} into {graph_iri}: 1 file")
+
+
+@cli.command()
+@click.argument("regime", type=click.Choice([r.value for r in Regime]))
+@click.pass_context
+def reason(ctx: click.Context, regime: str) -> None:
+    """Materialize what RDFS or OWL 2 RL entail (none: stop) in graph/derived/inference; every
+    later load or import reasons again in the same regime."""
+    settings = _settings(ctx)
+    loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
+    report = loader.reason(Regime(regime))
+    _print_load(ctx, report, False, f"entailment regime {regime}")
 
 
 def _imported_graph(iri: str, base_iri: str) -> NamedNode:

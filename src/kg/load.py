@@ -22,6 +22,7 @@ from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
 from kg.provenance import LOADER_VERSION, graph_provenance
 from kg.rdfize import entry_quads
+from kg.reasoning import Regime, inference_graphs
 from kg.settings import Settings
 from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
@@ -216,6 +217,11 @@ class Loader:
             return LoadReport(errors=[InputError(graph.value, message)])
         return self._commit(Changeset({graph: []}), LoadReport(files=1))
 
+    def reason(self, regime: Regime) -> LoadReport:
+        """Sets the store's entailment regime and materializes what it entails (or, for none,
+        removes the inference graph); later commits reason again in the same regime."""
+        return self._commit(Changeset(), LoadReport(), regime)
+
     def remove_nexus(self) -> LoadReport:
         """Removes every Nexus graph (and so what the commit derives from them)."""
         prefix = self.iris.nexus_graph("").value
@@ -223,11 +229,15 @@ class Loader:
         report = LoadReport(files=len(graphs))
         return self._commit(Changeset({graph: [] for graph in graphs}), report)
 
-    def _commit(self, changes: Changeset, report: LoadReport) -> LoadReport:
-        """Commits the changed graphs with what they derive, validated when given a validator;
-        on rejection the store stays exactly as it was."""
-        if changes:
+    def _commit(
+        self, changes: Changeset, report: LoadReport, regime: Regime | None = None
+    ) -> LoadReport:
+        """Commits the changed graphs with what they derive (inferences in `regime`, the store's
+        when None), validated when given a validator; on rejection the store stays as it was."""
+        if changes or regime is not None:
             changes.derivations.append(partial(nexus_link_graphs, iris=self.iris))
+            # Last: what is inferred comes from everything, the derived graphs included.
+            changes.derivations.append(partial(inference_graphs, iris=self.iris, regime=regime))
             if self.validator is not None:
                 changes.checks.append(partial(self._validate, report=report))
         try:

@@ -65,7 +65,8 @@ class Changeset:
     checks: list[Callable[[Store], None]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.graphs)
+        """Something to write: a graph to set, or a derivation asked for on its own."""
+        return bool(self.graphs or self.derivations)
 
     @property
     def quad_count(self) -> int:

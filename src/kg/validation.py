@@ -167,21 +167,28 @@ class Validator:
 
 
 def shaped_data(store: Store) -> bytes:
-    """What kg's shapes apply to, as N-Triples: the merged graph, without the content of imported
-    ontologies (kg:ImportedGraph: external vocabularies, taken as they are, whose skos:Concepts
-    and labels follow their own rules), but with the provenance each such graph states about
-    itself (not the rest of what it says of its own IRI: an ontology's header may be that IRI)."""
+    """What kg's shapes apply to, as N-Triples: the merged graph, without what is inferred and
+    without the content of imported ontologies (kg:ImportedGraph: external vocabularies, taken
+    as they are, whose skos:Concepts and labels follow their own rules), but with the provenance
+    each such graph states about itself (not the rest of what it says of its own IRI: an
+    ontology's header may be that IRI)."""
     imported = {
         quad.subject
         for quad in store.quads_for_pattern(None, RDF_TYPE, IMPORTED_GRAPH, None)
         if quad.subject == quad.graph_name
     }
-    if not imported:
+    inferred = {  # kg.reasoning's graph: what the data entails is not what it states
+        quad.subject
+        for quad in store.quads_for_pattern(None, ENTAILMENT_REGIME, None, None)
+        if quad.subject == quad.graph_name
+    }
+    if not imported and not inferred:
         return store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
     triples = {
         Triple(quad.subject, quad.predicate, quad.object)
         for quad in store.quads_for_pattern(None, None, None, None)
         if quad.graph_name != DefaultGraph()
+        and quad.graph_name not in inferred
         and (
             quad.graph_name not in imported
             or (quad.subject == quad.graph_name and quad.predicate.value in PROVENANCE)
@@ -199,6 +206,7 @@ PROVENANCE = {
     "http://www.w3.org/ns/prov#generatedAtTime",
 }
 IMPORTED_GRAPH = NamedNode(KG_NS + "ImportedGraph")
+ENTAILMENT_REGIME = NamedNode(KG_NS + "entailmentRegime")
 
 
 def _turbo_report(compiled: pyshacl_turbo.CompiledShapes, ntriples: str) -> bytes:
