@@ -118,5 +118,5 @@ def test_exports(snapshot, tmp_path):
 
 def test_statistics(snapshot):
     numbers = StatisticsTask(snapshot).run()
-    assert numbers["graphs"] == 7 and numbers["triples"] > 900
+    assert numbers["graphs"] == 9 and numbers["triples"] > 900  # 2 pages, 7 vocabulary files
     assert numbers["classes"][PREFIXES["kg"] + "Mitigation"] > 1
