@@ -51,6 +51,22 @@ def load_nexus_store(directory: Path, shared: Path) -> Path:
     return directory
 
 
+#: Attributes through which markup would run script.
+ON_ATTRIBUTES = ("onerror", "onload", "onclick", "onmouseover")
+
+
+def active_content(tree) -> list[str]:
+    """What in a page could run: script or img elements, on* attributes, javascript: links (the
+    site has no script of its own, so any is an injection)."""
+    found = [element.tag for element in tree.iter() if element.tag in ("script", "img")]
+    for element in tree.iter():
+        found += [f"{element.tag}@{name}" for name in ON_ATTRIBUTES if name in element.attrib]
+        href = (element.get("href") or "").strip().lower()
+        if href.startswith("javascript:"):
+            found.append(f"{element.tag} href={href}")
+    return found
+
+
 def select(store: Path, query: str) -> list[dict]:
     """Rows of a SELECT on a store directory, as dicts of terms."""
     solutions = OxigraphStore(store).query(query)

@@ -9,7 +9,17 @@ from pathlib import Path
 import pytest
 import yaml
 from served import client, kg_server
-from site_store import ATTACKS, BROWSER, SAMPLE, dom, load_store, local, select, text_of
+from site_store import (
+    ATTACKS,
+    BROWSER,
+    SAMPLE,
+    active_content,
+    dom,
+    load_store,
+    local,
+    select,
+    text_of,
+)
 
 from kg.load import Loader
 from kg.nexus.package import locate
@@ -19,7 +29,6 @@ from kg.store import OxigraphStore
 pytestmark = pytest.mark.shared
 
 ATTACK = " ".join(ATTACKS)
-ON_ATTRIBUTES = ("onerror", "onload", "onclick", "onmouseover")
 
 
 def _poison(folder: Path) -> None:
@@ -107,12 +116,7 @@ def test_hostile_nexus_text_renders_as_text_on_every_page_kind(served):
         answer = http.get(path, headers={"Accept": BROWSER})
         assert answer.status_code == 200, (kind, path, answer.status_code)
         tree = dom(answer.text)
-        assert list(tree.iter("script")) == [], kind
-        assert list(tree.iter("img")) == [], kind
-        for element in tree.iter():
-            assert not any(name in element.attrib for name in ON_ATTRIBUTES), (kind, element.tag)
-            href = (element.get("href") or "").strip().lower()
-            assert not href.startswith("javascript:"), (kind, href)
+        assert active_content(tree) == [], kind
         if kind not in ("risk map", "document map"):
             assert "<script>" in text_of(tree.find(".//main")), kind  # shown, as text
 
