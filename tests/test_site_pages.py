@@ -22,7 +22,6 @@ from site_store import (
 from kg.vocab import PREFIXES
 
 
-
 @pytest.fixture(scope="module")
 def store(hostile_store):
     return hostile_store
