@@ -110,3 +110,34 @@ def test_bad_input_is_named_and_writes_nothing(store, tmp_path):
     both = run(store, "import-ontology", str(broken), "--remove", "--graph", AIRO)
     assert both.exit_code == 2
     assert OxigraphStore(store).live_directory == generation
+
+
+def test_an_ontology_may_not_describe_kg_resources(store, tmp_path):
+    """kg's data is loaded, and checked, by `kg load`: not slipped in as an ontology."""
+    sneaky = tmp_path / "sneaky.ttl"
+    sneaky.write_text(
+        "<https://w3id.org/airm-kg/mitigation/Z3> a <https://w3id.org/airm-kg/ontology#Mitigation> .\n",
+        encoding="utf-8",
+    )
+    result = run(store, "import-ontology", str(sneaky), "--graph", "https://example.org/sneaky")
+    assert result.exit_code == 1 and "may not describe kg's resources" in result.stderr
+    assert str(sneaky) in result.stderr
+
+
+def test_only_rdf_files_are_imported(store, tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("<a> <b> <c> .\n", encoding="utf-8")
+    result = run(store, "import-ontology", str(text), "--graph", "https://example.org/notes")
+    assert result.exit_code == 1 and "expected an RDF file" in result.stderr
+
+
+def test_rdf_xml_entities_that_expand_are_refused(store, tmp_path):
+    laughs = tmp_path / "laughs.owl"
+    laughs.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE rdf:RDF [ <!ENTITY a "aaaaaaaaaa">'
+        ' <!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"> ]>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n',
+        encoding="utf-8",
+    )
+    result = run(store, "import-ontology", str(laughs), "--graph", "https://example.org/laughs")
+    assert result.exit_code == 1 and str(laughs) in result.stderr

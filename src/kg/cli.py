@@ -197,7 +197,7 @@ def import_ontology(ctx: click.Context, file: Path | None, graph_iri: str, remov
     loader = Loader(settings, _store(ctx), Validator.for_settings(settings))
     if remove:
         report = loader.remove_ontology(graph)
-        _print_load(ctx, report, False, f"{graph_iri}: removed")
+        _print_load(ctx, report, False, f"removing {graph_iri}")
         return
     assert file is not None
     report = loader.import_ontology(file, graph)
@@ -222,7 +222,7 @@ def _imported_graph(iri: str, base_iri: str) -> NamedNode:
         graph = NamedNode(iri)
     except ValueError:
         raise click.BadParameter(f"{iri!r} is not an IRI", param_hint="--graph") from None
-    if ":" not in iri or iri.startswith(base_iri):
+    if iri.startswith(base_iri.rstrip("/")):
         message = f"expected an absolute IRI outside kg's base {base_iri} (its own graphs)"
         raise click.BadParameter(message, param_hint="--graph")
     return graph

@@ -22,17 +22,19 @@ from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
 from kg.provenance import LOADER_VERSION, graph_provenance
 from kg.rdfize import entry_quads
-from kg.reasoning import Regime, inference_graphs
+from kg.reasoning import INFERENCE_GRAPH, Regime, inference_graphs, regime_quads
 from kg.settings import Settings
 from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import ValidationReport, Validator
-from kg.vocab import KG, RDF, Iris
+from kg.vocab import KG, KG_NS, RDF, Iris
 
 ENTRY_SUFFIXES = {".txt"}
 #: RDF documents kg loads, by suffix: formats of triples, since each file is one named graph.
 RDF_SUFFIXES = {".ttl", ".nt", ".rdf", ".jsonld"}
+#: What `kg import-ontology` reads: those, and RDF/XML as ontologies publish it.
+ONTOLOGY_SUFFIXES = RDF_SUFFIXES | {".owl", ".xml"}
 #: The ontology, its taxonomies, and its alignments (axioms; SKOS mappings in a graph of their own).
 VOCABULARY_FILES = ("kg.ttl", "taxonomies/*.ttl", "alignment.ttl", "alignment-mappings.ttl")
 
@@ -196,11 +198,19 @@ class Loader:
 
     def import_ontology(self, path: Path, graph: NamedNode) -> LoadReport:
         """Loads an external ontology file, as it is, into `graph` (a kg:ImportedGraph, whose
-        content kg's shapes leave alone), in one commit; unchanged content writes nothing."""
+        content kg's shapes leave alone), in one commit; unchanged content writes nothing.
+        Refused, naming what is wrong: a graph under kg's base, a file of another format, and
+        statements about kg's own resources or terms (kg's data is loaded, and checked, by
+        `kg load`)."""
         report = LoadReport(files=1)
-        source = Source(path, graph, Kind.RDF)
         try:
-            quads = self._changed_quads(source, self.loaded_hashes(), report)
+            self._check_imported_graph(graph)
+            if path.suffix.lower() not in ONTOLOGY_SUFFIXES:
+                expected = ", ".join(sorted(ONTOLOGY_SUFFIXES))
+                raise InputError(str(path), f"expected an RDF file ({expected})")
+            quads = self._changed_quads(Source(path, graph, Kind.RDF), self.loaded_hashes(), report)
+            if quads is not None:
+                self._check_foreign(path, quads)
         except InputError as error:
             report.errors.append(error)
             return report
@@ -209,9 +219,26 @@ class Loader:
             changes.graphs[graph] = [*quads, Quad(graph, RDF.type, KG.ImportedGraph, graph)]
         return self._commit(changes, report)
 
+    def _check_imported_graph(self, graph: NamedNode) -> None:
+        if graph.value.startswith(self.iris.base.rstrip("/")):
+            message = f"expected a graph IRI outside kg's base {self.iris.base} (its own graphs)"
+            raise InputError(graph.value, message)
+
+    def _check_foreign(self, path: Path, quads: list[Quad]) -> None:
+        own = (self.iris.base, KG_NS)
+        for quad in quads:
+            if quad.subject != quad.graph_name and str(quad.subject.value).startswith(own):
+                message = (
+                    f"states {quad.subject.value} {quad.predicate.value}: an imported ontology "
+                    "may not describe kg's resources or terms (load kg data with `kg load`)"
+                )
+                raise InputError(str(path), message)
+
     def remove_ontology(self, graph: NamedNode) -> LoadReport:
         """Removes an imported ontology's graph; any other graph is an InputError."""
-        rows = self.store.query(f"ASK {{ GRAPH <{graph.value}> {{ ?g a kg:ImportedGraph }} }}")
+        rows = self.store.query(
+            f"ASK {{ GRAPH <{graph.value}> {{ <{graph.value}> a kg:ImportedGraph }} }}"
+        )
         if not bool(rows):
             message = "no imported ontology has this graph (see `kg stats` for the graphs)"
             return LoadReport(errors=[InputError(graph.value, message)])
@@ -220,7 +247,7 @@ class Loader:
     def reason(self, regime: Regime) -> LoadReport:
         """Sets the store's entailment regime and materializes what it entails (or, for none,
         removes the inference graph); later commits reason again in the same regime."""
-        return self._commit(Changeset(), LoadReport(), regime)
+        return self._commit(Changeset(regime_quads(self.iris, regime)), LoadReport())
 
     def remove_nexus(self) -> LoadReport:
         """Removes every Nexus graph (and so what the commit derives from them)."""
@@ -229,15 +256,16 @@ class Loader:
         report = LoadReport(files=len(graphs))
         return self._commit(Changeset({graph: [] for graph in graphs}), report)
 
-    def _commit(
-        self, changes: Changeset, report: LoadReport, regime: Regime | None = None
-    ) -> LoadReport:
-        """Commits the changed graphs with what they derive (inferences in `regime`, the store's
-        when None), validated when given a validator; on rejection the store stays as it was."""
-        if changes or regime is not None:
+    def _commit(self, changes: Changeset, report: LoadReport) -> LoadReport:
+        """Commits the changed graphs with what they derive, validated when given a validator;
+        on rejection the store stays exactly as it was."""
+        graphs = len(changes.graphs)
+        if changes:
+            # Emptied first, so that no derivation reads the last commit's inferences.
+            changes.graphs.setdefault(self.iris.derived_graph(INFERENCE_GRAPH), [])
             changes.derivations.append(partial(nexus_link_graphs, iris=self.iris))
             # Last: what is inferred comes from everything, the derived graphs included.
-            changes.derivations.append(partial(inference_graphs, iris=self.iris, regime=regime))
+            changes.derivations.append(partial(inference_graphs, iris=self.iris))
             if self.validator is not None:
                 changes.checks.append(partial(self._validate, report=report))
         try:
@@ -246,7 +274,7 @@ class Loader:
             return report  # the generation was dropped: the store stays exactly as it was
         report.committed = True
         report.quads = changes.quad_count
-        report.graphs = len(changes.graphs)
+        report.graphs = graphs
         return report
 
     def _validate(self, dataset: Store, report: LoadReport) -> None:
@@ -315,7 +343,7 @@ class Loader:
         return entry_quads(entry, self.iris, source.graph), entry.warnings
 
     def _rdf_quads(self, source: Source, data: bytes) -> tuple[list[Quad], list[str]]:
-        suffix = source.path.suffix.removeprefix(".")
+        suffix = source.path.suffix.lower().removeprefix(".")
         # Ontologies published as `.owl` are RDF/XML; other suffixes name their format.
         rdf_format = RdfFormat.RDF_XML if suffix == "owl" else RdfFormat.from_extension(suffix)
         if rdf_format == RdfFormat.RDF_XML:

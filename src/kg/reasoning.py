@@ -1,16 +1,23 @@
-"""Optional inference: what RDFS or OWL 2 RL entail from the store, materialized in a graph of
-its own (`graph/derived/inference`) that every commit recomputes, so that a query in the terms of
-an aligned vocabulary (`?m a airo:RiskControl`) finds kg's resources.
+"""Optional inference: what RDFS or OWL 2 RL entail about kg's resources in the terms of other
+vocabularies, materialized in a graph of its own (`graph/derived/inference`) that every commit
+recomputes, so that a query in an aligned vocabulary's terms (`?m a airo:RiskControl`,
+`?m airo:hasDocumentation ?d`) finds kg's resources.
 
-The regime is the store's: `kg reason rdfs|owl-rl` sets it (stated in the inference graph),
-`kg reason none` removes the graph; every later commit reasons again in the same regime. The
-reasoner is owlrl (RDFLib's OWL 2 RL and RDFS forward chainer). It reads every named graph but
-two: the SKOS mappings (SKOS semantics would make the OWL classes they relate skos:Concepts) and
-the inference graph itself. It keeps only what is new about kg's own resources and terms (its
-base IRI and ontology namespace): not the closure of the external ontologies, nor RDFS's trivia
-(everything an rdfs:Resource, every class its own subclass). The shapes are not applied to what
-is inferred: OWL 2 RL merges the descriptions of resources stated the same (owl:sameAs), which
-gives an entry two quotations, as its page and its Nexus record each quote it.
+The regime is the store's: `kg reason rdfs|owl-rl` states it in `graph/derived/inference-regime`,
+`kg reason none` removes that; every commit first empties the inference graph (so that nothing
+derived in it is read back, by this commit's other derivations or by the reasoner), then, last,
+reasons again. The reasoner is owlrl (RDFLib's OWL 2 RL and RDFS forward chainer). It reads every
+named graph but the SKOS mappings (SKOS semantics would make the OWL classes they relate
+skos:Concepts), and of imported ontologies only their structure (no literals: labels and
+definitions in many languages entail nothing useful and cost the most).
+
+Only news about kg's resources in foreign terms is kept: an rdf:type, rdfs:subClassOf or
+rdfs:subPropertyOf whose object is foreign, or a statement whose predicate is foreign — foreign
+meaning none of kg's and none of the vocabularies kg states its own data with (RDF, RDFS, OWL,
+SKOS, DCTERMS, DC, PROV, FOAF, BIBO). So inference never rewrites kg's own description: RDFS
+would give entry pages a dcterms:identifier (kg:navigatorId ⊑ dcterms:identifier), and OWL 2 RL
+would copy every property across owl:sameAs and, kg:category being functional, make two
+categories one. Literals keep the exact terms they were read as (rdflib would normalise them).
 """
 
 from collections.abc import Callable
@@ -20,13 +27,25 @@ import owlrl
 import rdflib
 from pyoxigraph import BlankNode, Literal, NamedNode, Quad
 
-from kg.vocab import KG_NS, RDF_NS, RDFS_NS, Iris
+from kg.vocab import KG_NS, PREFIXES, Iris
 
 Select = Callable[[str], list[tuple]]
 
 INFERENCE_GRAPH = "inference"
+REGIME_GRAPH = "inference-regime"
 MAPPINGS_GRAPH = "alignment-mappings"
 REGIME = NamedNode(KG_NS + "entailmentRegime")
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+HIERARCHY = {
+    RDF_TYPE,
+    "http://www.w3.org/2000/01/rdf-schema#subClassOf",
+    "http://www.w3.org/2000/01/rdf-schema#subPropertyOf",
+}
+#: The vocabularies kg describes its own resources with: inferences in their terms are not kept.
+OWN_VOCABULARIES = tuple(
+    PREFIXES[name]
+    for name in ("kg", "rdf", "rdfs", "xsd", "skos", "dcterms", "dc", "bibo", "foaf", "prov", "owl")
+)
 
 
 class Regime(StrEnum):
@@ -36,92 +55,88 @@ class Regime(StrEnum):
 
 
 SEMANTICS = {Regime.RDFS: owlrl.RDFS_Semantics, Regime.OWL_RL: owlrl.OWLRL_Semantics}
-#: Namespaces whose terms the reasoner's own axioms describe: their inferences are no news.
-BUILT_IN = (
-    RDF_NS,
-    RDFS_NS,
-    "http://www.w3.org/2002/07/owl#",
-    "http://www.w3.org/2001/XMLSchema#",
-)
-TRIVIAL_OBJECTS = {
-    RDFS_NS + "Resource",
-    "http://www.w3.org/2002/07/owl#Thing",
-}
-REFLEXIVE = {
-    RDFS_NS + "subClassOf",
-    RDFS_NS + "subPropertyOf",
-    "http://www.w3.org/2002/07/owl#equivalentClass",
-    "http://www.w3.org/2002/07/owl#equivalentProperty",
-    "http://www.w3.org/2002/07/owl#sameAs",
-}
 
-STORED_REGIME = (
-    "SELECT ?regime WHERE { GRAPH ?g { ?g kg:entailmentRegime ?regime } FILTER(?g = $graph) }"
-)
-ALL_TRIPLES = """
-SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN ($excluded)) }
-"""
+STORED_REGIME = "SELECT ?regime WHERE { GRAPH $graph { ?inferred kg:entailmentRegime ?regime } }"
+IMPORTED = "SELECT ?g WHERE { GRAPH ?g { ?g a kg:ImportedGraph } }"
+ALL_QUADS = "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(?g NOT IN ($excluded)) }"
+
+
+def regime_quads(iris: Iris, regime: Regime) -> dict[NamedNode, list[Quad]]:
+    """The graph stating the store's regime (empty for none), to commit as a change."""
+    graph = iris.derived_graph(REGIME_GRAPH)
+    if regime is Regime.NONE:
+        return {graph: []}
+    return {graph: [Quad(iris.derived_graph(INFERENCE_GRAPH), REGIME, Literal(regime), graph)]}
 
 
 def stored_regime(select: Select, iris: Iris) -> Regime:
-    graph = f"<{iris.derived_graph(INFERENCE_GRAPH).value}>"
-    rows = select(STORED_REGIME.replace("$graph", graph))
-    return Regime(rows[0][0].value) if rows else Regime.NONE
+    graph = f"<{iris.derived_graph(REGIME_GRAPH).value}>"
+    values = {row[0].value for row in select(STORED_REGIME.replace("$graph", graph))}
+    known = [regime for regime in Regime if regime.value in values]
+    return known[0] if len(known) == 1 else Regime.NONE
 
 
-def inference_graphs(select: Select, iris: Iris, regime: Regime | None = None) -> dict:
-    """The inference graph in `regime` (the store's when None): a derivation of a commit."""
+def inference_graphs(select: Select, iris: Iris) -> dict[NamedNode, list[Quad]]:
+    """The inference graph in the store's regime: the last derivation of a commit."""
     graph = iris.derived_graph(INFERENCE_GRAPH)
-    regime = stored_regime(select, iris) if regime is None else regime
+    regime = stored_regime(select, iris)
     if regime is Regime.NONE:
         return {graph: []}
     excluded = ", ".join(f"<{g.value}>" for g in (graph, iris.vocabulary_graph(MAPPINGS_GRAPH)))
+    imported = {row[0] for row in select(IMPORTED)}
+    originals: dict = {}
     asserted = rdflib.Graph()
-    for row in select(ALL_TRIPLES.replace("$excluded", excluded)):
-        asserted.add(tuple(_to_rdflib(term) for term in row))
+    for subject, predicate, obj, source in select(ALL_QUADS.replace("$excluded", excluded)):
+        if source in imported and isinstance(obj, Literal):
+            continue
+        asserted.add(tuple(_to_rdflib(term, originals) for term in (subject, predicate, obj)))
     closure = rdflib.Graph()
     closure += asserted
     owlrl.DeductiveClosure(SEMANTICS[regime]).expand(closure)
     own = (iris.base, KG_NS)
-    inferred = [
-        Quad(*(_to_oxigraph(term) for term in triple))
-        for triple in closure
-        if triple not in asserted and _news(triple, own)
-    ]
-    inferred.append(Quad(graph, REGIME, Literal(regime.value)))
-    return {graph: inferred}
+    return {
+        graph: [
+            Quad(*(_to_oxigraph(term, originals) for term in triple))
+            for triple in closure
+            if triple not in asserted and _news(triple, own)
+        ]
+    }
 
 
 def _news(triple: tuple, own: tuple[str, ...]) -> bool:
+    """A statement about one of kg's resources in another vocabulary's terms."""
     subject, predicate, obj = triple
     if not isinstance(subject, rdflib.URIRef) or not str(subject).startswith(own):
         return False
-    if isinstance(obj, rdflib.BNode) or str(obj) in TRIVIAL_OBJECTS:
-        return False
-    if str(predicate) in REFLEXIVE and subject == obj:
-        return False
-    return not str(predicate).startswith(BUILT_IN) or str(predicate) in (
-        RDF_NS + "type",
-        RDFS_NS + "subClassOf",
-        RDFS_NS + "subPropertyOf",
-    )
+    if str(predicate) in HIERARCHY:
+        return isinstance(obj, rdflib.URIRef) and _foreign(str(obj), own)
+    return _foreign(str(predicate), own) and not isinstance(obj, rdflib.BNode)
 
 
-def _to_rdflib(term):
+def _foreign(iri: str, own: tuple[str, ...]) -> bool:
+    return not iri.startswith(own + OWN_VOCABULARIES)
+
+
+def _to_rdflib(term, originals: dict):
     if isinstance(term, NamedNode):
         return rdflib.URIRef(term.value)
     if isinstance(term, BlankNode):
         return rdflib.BNode(term.value)
     if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+        converted = rdflib.Literal(term.value, lang=term.language)
+    else:
+        converted = rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+    originals[converted] = term  # rdflib normalises lexical forms: "01"^^xsd:integer is "1"
+    return converted
 
 
-def _to_oxigraph(term):
+def _to_oxigraph(term, originals: dict):
     if isinstance(term, rdflib.URIRef):
         return NamedNode(str(term))
     if isinstance(term, rdflib.BNode):
         return BlankNode(str(term))
+    if term in originals:
+        return originals[term]
     if term.language:
         return Literal(str(term), language=term.language)
     datatype = term.datatype or rdflib.XSD.string

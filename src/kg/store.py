@@ -65,8 +65,7 @@ class Changeset:
     checks: list[Callable[[Store], None]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        """Something to write: a graph to set, or a derivation asked for on its own."""
-        return bool(self.graphs or self.derivations)
+        return bool(self.graphs)
 
     @property
     def quad_count(self) -> int:

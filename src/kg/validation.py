@@ -30,7 +30,7 @@ from rdflib import XSD, Graph
 from rdflib.term import bind
 
 from kg.errors import KgError
-from kg.settings import Settings
+from kg.settings import DEFAULT_BASE_IRI, Settings
 from kg.shapes import load_shapes
 from kg.vocab import KG_NS, SH, SH_NS
 
@@ -141,9 +141,12 @@ class ValidationError(KgError):
 class Validator:
     """Validates the merged graph of pyoxigraph datasets against one shapes graph."""
 
-    def __init__(self, shapes: Graph, engine: Engine | str = Engine.TURBO) -> None:
+    def __init__(
+        self, shapes: Graph, engine: Engine | str = Engine.TURBO, base_iri: str = DEFAULT_BASE_IRI
+    ) -> None:
         self.shapes = shapes
         self.engine = Engine(engine)
+        self.base_iri = base_iri
         # Compiled once, reused by every load and every `kg validate` of the process.
         self._compiled = (
             pyshacl_turbo.compile_shapes(shapes) if self.engine is Engine.TURBO else None
@@ -153,10 +156,10 @@ class Validator:
     def for_settings(cls, settings: Settings, engine: Engine | str | None = None) -> "Validator":
         """A validator of the configured shapes (under the configured base) and engine."""
         shapes = load_shapes(settings.shapes_dir, settings.base_iri)
-        return cls(shapes, engine or settings.shacl_engine)
+        return cls(shapes, engine or settings.shacl_engine, settings.base_iri)
 
     def validate_store(self, store: Store) -> ValidationReport:
-        return self.validate_ntriples(shaped_data(store))
+        return self.validate_ntriples(shaped_data(store, self.base_iri))
 
     def validate_ntriples(self, data: bytes) -> ValidationReport:
         if self._compiled is not None:
@@ -166,29 +169,27 @@ class Validator:
         return ValidationReport(list(results_of(report)), self.engine)
 
 
-def shaped_data(store: Store) -> bytes:
-    """What kg's shapes apply to, as N-Triples: the merged graph, without what is inferred and
-    without the content of imported ontologies (kg:ImportedGraph: external vocabularies, taken
-    as they are, whose skos:Concepts and labels follow their own rules), but with the provenance
-    each such graph states about itself (not the rest of what it says of its own IRI: an
-    ontology's header may be that IRI)."""
+def shaped_data(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> bytes:
+    """What kg's shapes apply to, as N-Triples: the merged graph, without what is inferred
+    (`<base>graph/derived/inference`, see kg.reasoning) and without the content of imported
+    ontologies (kg:ImportedGraph graphs, which only `kg import-ontology` names outside the base:
+    external vocabularies, taken as they are, whose skos:Concepts and labels follow their own
+    rules), but with the provenance each of those states about itself. Which graphs are left out
+    is decided by their IRIs, which the loader controls, never by what a file says of itself."""
+    inferred = NamedNode(base_iri + "graph/derived/inference")
     imported = {
         quad.subject
         for quad in store.quads_for_pattern(None, RDF_TYPE, IMPORTED_GRAPH, None)
-        if quad.subject == quad.graph_name
+        if quad.subject == quad.graph_name and not quad.subject.value.startswith(base_iri)
     }
-    inferred = {  # kg.reasoning's graph: what the data entails is not what it states
-        quad.subject
-        for quad in store.quads_for_pattern(None, ENTAILMENT_REGIME, None, None)
-        if quad.subject == quad.graph_name
-    }
-    if not imported and not inferred:
+    has_inferred = any(True for _ in store.quads_for_pattern(None, None, None, inferred))
+    if not imported and not has_inferred:
         return store.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph())
     triples = {
         Triple(quad.subject, quad.predicate, quad.object)
         for quad in store.quads_for_pattern(None, None, None, None)
         if quad.graph_name != DefaultGraph()
-        and quad.graph_name not in inferred
+        and quad.graph_name != inferred
         and (
             quad.graph_name not in imported
             or (quad.subject == quad.graph_name and quad.predicate.value in PROVENANCE)
@@ -206,7 +207,6 @@ PROVENANCE = {
     "http://www.w3.org/ns/prov#generatedAtTime",
 }
 IMPORTED_GRAPH = NamedNode(KG_NS + "ImportedGraph")
-ENTAILMENT_REGIME = NamedNode(KG_NS + "entailmentRegime")
 
 
 def _turbo_report(compiled: pyshacl_turbo.CompiledShapes, ntriples: str) -> bytes:

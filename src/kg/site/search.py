@@ -245,7 +245,7 @@ def _build(snapshot: Snapshot, directory: Path, base_iri: str) -> Path:
         db = sqlite3.connect(partial)
         try:
             db.executescript(SCHEMA)
-            rows = _rows(store)
+            rows = _rows(store, base_iri)
             db.executemany(
                 "INSERT INTO facets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [row.facets(number) for number, row in enumerate(rows, start=1)],
@@ -313,12 +313,13 @@ class _Indexed:
         return number, *(_clean(t) for t in (self.name, self.body, self.rationale, self.context))
 
 
-def _rows(store: Store) -> list[_Indexed]:
-    """The indexed resources: mitigations, documents, authors, taxonomy concepts."""
+def _rows(store: Store, base_iri: str) -> list[_Indexed]:
+    """The indexed resources: mitigations, documents, authors, taxonomy concepts (kg's own: not
+    those of ontologies imported with `kg import-ontology`)."""
     mitigations = select(store, MITIGATIONS)
     documents = select(store, DOCUMENTS)
     authors = select(store, AUTHORS)
-    concepts = select(store, CONCEPTS)
+    concepts = [r for r in select(store, CONCEPTS) if r["c"].value.startswith(base_iri)]
     nodes = [r["m"] for r in mitigations] + [r["d"] for r in documents]
     nodes += [r["a"] for r in authors] + [r["c"] for r in concepts]
     labels = labels_of(store, nodes)
