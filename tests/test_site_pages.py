@@ -8,6 +8,7 @@ import pytest
 from served import client, copy_store, kg_server
 from site_store import (
     ATTACKS,
+    BASE,
     BROWSER,
     HOSTILE,
     active_content,
@@ -353,3 +354,24 @@ def test_home_and_search_link_their_data(http):
     (json_link,) = [link.get("href") for link in search.findall(".//link[@rel='alternate']")]
     data = http.get(json_link).json()
     assert data["total"] == len(search.findall(".//ol[@class='results']/li"))
+
+
+# --- alignments ------------------------------------------------------------------------------
+
+
+def test_a_concept_page_shows_its_matches_in_other_vocabularies(store, http):
+    stage = f"{BASE}taxonomy/stage/deploy"
+    expected = {
+        row["target"].value
+        for row in select(
+            store,
+            f"SELECT ?target {{ <{stage}> skos:exactMatch|skos:closeMatch|skos:broadMatch|"
+            "skos:narrowMatch|skos:relatedMatch ?target }",
+        )
+    }
+    assert "https://w3id.org/lmodel/nist-ai-100-1/AiLifecycleStageEnum#DEPLOY_AND_USE" in expected
+    section = page(http, local(stage)).find(".//section[@class='alignments']")
+    shown = {a.get("href") for a in section.iter("a")}
+    assert shown == expected
+    relations = [text_of(dt) for dt in section.iter("dt")]
+    assert relations[0] == "exact match" and "close match" in relations
