@@ -5,6 +5,8 @@ SPARQL page and the ontology page; and a page costs one worker round trip."""
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import rdflib
+import rdflib.compare
 from served import client, copy_store, kg_server
 from site_store import (
     ATTACKS,
@@ -20,6 +22,7 @@ from site_store import (
     text_of,
 )
 
+from kg.settings import Settings
 from kg.vocab import PREFIXES
 
 
@@ -375,3 +378,44 @@ def test_a_concept_page_shows_its_matches_in_other_vocabularies(store, http):
     assert shown == expected
     relations = [text_of(dt) for dt in section.iter("dt")]
     assert relations[0] == "exact match" and "close match" in relations
+
+
+# --- JSON-LD ---------------------------------------------------------------------------------
+
+
+def test_the_json_ld_context_names_every_kg_term(http):
+    answer = http.get("/ontology/context.jsonld")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/ld+json")
+    terms = answer.json()["@context"]
+    ontology = rdflib.Graph().parse(Settings().ontology_dir / "kg.ttl")
+    kinds = ("Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")
+    declared = {
+        str(term)
+        for kind in kinds
+        for term in ontology.subjects(rdflib.RDF.type, rdflib.OWL[kind])
+        if str(term).startswith(PREFIXES["kg"])
+    }
+    named = {
+        (value if isinstance(value, str) else value["@id"])
+        for key, value in terms.items()
+        if not key.startswith("@") and key not in PREFIXES and key not in ("id", "type")
+    }
+    assert named == declared
+    assert terms["category"] == {"@id": PREFIXES["kg"] + "category", "@type": "@id"}
+    assert terms["quotation"] == {"@id": PREFIXES["kg"] + "quotation", "@language": "en"}
+
+
+def test_json_ld_views_use_the_context_and_say_what_the_turtle_says(store, http):
+    served = http.get("/ontology/context.jsonld").json()
+    entry = select(store, "SELECT ?m WHERE { ?m kg:navigatorId ?id } LIMIT 1")[0]["m"].value
+    answer = http.get(local(entry), headers={"Accept": "application/ld+json"})
+    document = answer.json()
+    assert document["@context"] == served["@context"]
+    nodes = document.get("@graph", [document])
+    (own,) = [node for node in nodes if node.get("id") == entry]
+    assert own["category"].startswith(BASE + "taxonomy/mitigation/")
+    assert isinstance(own["quotation"], str)  # English text, as the context says
+    from_json = rdflib.Graph().parse(data=answer.text, format="json-ld")
+    turtle = http.get(local(entry), headers={"Accept": "text/turtle"}).text
+    assert rdflib.compare.isomorphic(from_json, rdflib.Graph().parse(data=turtle, format="turtle"))

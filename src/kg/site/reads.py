@@ -2,11 +2,14 @@
 what its kind of page shows), the home page, the coverage maps (`coverage`) and the ontology.
 Workers import this module when they start, and with it every task a page runs."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from pyoxigraph import NamedNode, Store, serialize
+import rdflib
+from pyoxigraph import BlankNode, NamedNode, Store, serialize
 
+from kg.jsonld_context import context
 from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.server.task import Task
 from kg.site import kinds
@@ -16,6 +19,7 @@ from kg.site.graph_reads import (
     describe,
     exists,
     first_value,
+    kept_for_snapshot,
     labels_of,
     select,
     stating_graphs,
@@ -59,6 +63,8 @@ class ResourceTask(Task):
 
     def _read(self, store: Store, node: NamedNode, format_name: str | None):
         description = describe(store, node)
+        if format_name == "jsonld":
+            return compacted(description.triples(), kg_context(store))
         if format_name is not None:
             return serialize(
                 description.triples(), format=RDF_FORMATS[format_name], prefixes=PREFIXES
@@ -69,7 +75,43 @@ class ResourceTask(Task):
         return page
 
 
-__all__ = ["CoverageTask", "HomeTask", "OntologyTask", "ResourceTask"]
+def kg_context(store: Store) -> dict:
+    """kg's JSON-LD context, as the snapshot's ontology makes it (kept per snapshot)."""
+    return kept_for_snapshot(store, "json-ld context", lambda: context(store))
+
+
+def compacted(triples, context_document: dict) -> bytes:
+    """Triples as JSON-LD compacted with kg's context, which the document carries inline (the
+    same as `/ontology/context.jsonld`), so that a client needs nothing else to read it."""
+    graph = rdflib.Graph()
+    for triple in triples:
+        graph.add(
+            tuple(_rdflib_term(term) for term in (triple.subject, triple.predicate, triple.object))
+        )
+    return graph.serialize(format="json-ld", context=context_document["@context"]).encode()
+
+
+def _rdflib_term(term):
+    if isinstance(term, NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+@dataclass(frozen=True)
+class ContextTask(Task):
+    """kg's JSON-LD context, as served at /ontology/context.jsonld."""
+
+    snapshot: Snapshot
+
+    def run(self) -> bytes:
+        return json.dumps(kg_context(self.snapshot.open()), indent=2).encode()
+
+
+__all__ = ["ContextTask", "CoverageTask", "HomeTask", "OntologyTask", "ResourceTask"]
 
 
 def _nothing(store: Store, node: NamedNode, page: int) -> dict:

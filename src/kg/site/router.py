@@ -24,6 +24,7 @@ def site() -> APIRouter:
     router.add_route("/search", search_page.search, methods=get, name="search")
     router.add_route("/queries", queries_page.query_list, methods=get, name="queries")
     router.add_route("/queries/{slug}", queries_page.named_query, methods=get, name="query")
+    router.add_route(routes.CONTEXT_PATH, routes.jsonld_context, methods=get, name="context")
     router.add_route(ONTOLOGY_PATH, routes.ontology, methods=get, name="ontology")
     router.add_route(ONTOLOGY_PATH + ".{suffix}", routes.ontology, methods=get)
     router.mount("/static", StaticFiles(directory=str(STATIC)), name="static")

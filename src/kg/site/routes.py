@@ -13,7 +13,7 @@ from kg.server.sparql_tasks import Scope
 from kg.site.coverage import DIMENSIONS
 from kg.site.negotiation import alternates, choose_view, link_header, media_type
 from kg.site.paths import ONTOLOGY_PATH, SUFFIXES
-from kg.site.reads import CoverageTask, HomeTask, OntologyTask, ResourceTask
+from kg.site.reads import ContextTask, CoverageTask, HomeTask, OntologyTask, ResourceTask
 from kg.site.resource_view import Resource, by_category, by_heading
 from kg.site.web import HTML, NotFound, Site, cached, page_number, site_of
 from kg.vocab import NAVIGATOR_PAGE, ONTOLOGY_IRI
@@ -152,6 +152,18 @@ async def coverage(request: Request) -> Response:
         return Answer(HTML, body)
 
     return await cached(request, ("coverage", dimension), make)
+
+
+#: Where kg's JSON-LD context is served (its JSON-LD views carry the same context inline).
+CONTEXT_PATH = ONTOLOGY_PATH + "/context.jsonld"
+
+
+async def jsonld_context(request: Request) -> Response:
+    async def make(snapshot) -> Answer:
+        body = await service_of(request).run(ContextTask(snapshot))
+        return Answer("application/ld+json", body)
+
+    return await cached(request, ("json-ld context",), make)
 
 
 async def ontology(request: Request) -> Response:
