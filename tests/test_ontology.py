@@ -37,8 +37,20 @@ def test_every_term_has_label_and_definition():
 def test_ontology_metadata():
     g = graph("kg.ttl")
     ontology = next(g.subjects(RDF.type, OWL.Ontology))
-    for predicate in ("title", "description", "license", "creator"):
+    # What ontology registries (LOV, OntoPortal) ask for.
+    for predicate in (
+        "title",
+        "description",
+        "license",
+        "creator",
+        "created",
+        "issued",
+        "modified",
+    ):
         assert g.value(ontology, rdflib.DCTERMS[predicate]) is not None, predicate
+    referenced = {str(v) for v in g.objects(ontology, rdflib.DCTERMS.references)}
+    aligned = {"https://w3id.org/airo", "https://w3id.org/dpv", "https://w3id.org/vair"}
+    assert aligned | {"https://w3id.org/lmodel/nist-ai-100-1"} <= referenced
     assert g.value(ontology, OWL.versionIRI) is not None
     assert (
         str(g.value(ontology, rdflib.URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")))

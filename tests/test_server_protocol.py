@@ -3,10 +3,11 @@ dumps, descriptions and real SPARQL clients. Every answer is parsed and compared
 query run on the store directly."""
 
 import json
+from datetime import datetime
 
 import pytest
 from pyoxigraph import QueryResultsFormat, parse_query_results
-from rdflib import Dataset, Graph, Namespace, URIRef
+from rdflib import DCTERMS, RDF, Dataset, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 from served import client, kg_server
 
@@ -192,6 +193,35 @@ def test_void_counts_the_default_graph(http, direct):
         if graph.value(p, VOID["class"]) == URIRef(PREFIXES["kg"] + "Mitigation")
     )
     assert graph.value(mitigations, VOID.entities).toPython() > 1
+
+
+def test_void_is_also_a_dcat_dataset_with_its_dumps_and_rights(http, direct):
+    dcat = Namespace("http://www.w3.org/ns/dcat#")
+    response = http.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.text, format="turtle")
+    dataset = URIRef(f"{PREFIXES['kg'].split('ontology')[0]}dataset")
+    assert (dataset, RDF.type, dcat.Dataset) in graph
+    downloads = {
+        str(graph.value(d, dcat.downloadURL)): str(graph.value(d, dcat.mediaType))
+        for d in graph.objects(dataset, dcat.distribution)
+    }
+    dumps = {str(d) for d in graph.objects(dataset, VOID.dataDump)}
+    assert set(downloads) == dumps and len(dumps) == 5
+    (turtle,) = [url for url in downloads if url.endswith("/dump.ttl")]
+    assert downloads[turtle] == "https://www.iana.org/assignments/media-types/text/turtle"
+    # The sample pages state no licence: the dataset claims none, and says where to look.
+    assert graph.value(dataset, DCTERMS.license) is None
+    assert "Not every source states a licence" in str(graph.value(dataset, DCTERMS.rights))
+    loaded = {
+        q["t"].value
+        for q in direct.query(
+            "SELECT ?t { GRAPH ?g { ?g kg:sourceFile ?f ; prov:generatedAtTime ?t } "
+            "FILTER(CONTAINS(STR(?g), '/graph/file/')) }"
+        )
+    }
+    latest = max(datetime.fromisoformat(t) for t in loaded)
+    assert graph.value(dataset, DCTERMS.modified).toPython() == latest
+    assert graph.value(dataset, DCTERMS.conformsTo) == URIRef(PREFIXES["kg"].rstrip("#"))
 
 
 def test_graph_store_reads_a_named_graph_the_default_graph_and_the_dataset(http, direct):

@@ -4,7 +4,7 @@ Both are small graphs, built with rdflib and serialized in the format the client
 """
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF
+from rdflib.namespace import DCTERMS, RDF, XSD
 
 from kg import __version__
 from kg.server.negotiation import OFFERS, Kind
@@ -12,6 +12,9 @@ from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.vocab import DCTERMS_NS, KG_NS, ONTOLOGY_IRI, PROV_NS, SKOS_NS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+PROV = Namespace(PROV_NS)
+IANA = "https://www.iana.org/assignments/media-types/"
 VOID = Namespace("http://rdfs.org/ns/void#")
 ENTAILMENT = Namespace("http://www.w3.org/ns/entailment/")
 
@@ -64,14 +67,31 @@ def service_description(
 
 
 def void_description(root: str, endpoint: str, base_iri: str, statistics: dict) -> Graph:
+    """The dataset as VoID and DCAT describe it: its dumps (each a DCAT distribution with its
+    media type), endpoint, vocabularies, counts, and what its sources say of themselves: their
+    licences (a dcterms:license only when every source states one; otherwise dcterms:rights
+    says where to look), what they come from, and when the data last changed."""
     graph = _graph()
     dataset = dataset_iri(base_iri)
     graph.add((dataset, RDF.type, VOID.Dataset))
+    graph.add((dataset, RDF.type, DCAT.Dataset))
     graph.add((dataset, DCTERMS.title, Literal("AI risk mitigations knowledge graph", lang="en")))
+    graph.add((dataset, DCTERMS.description, Literal(DESCRIPTION, lang="en")))
     graph.add((dataset, DCTERMS.hasVersion, Literal(__version__)))
+    graph.add((dataset, DCAT.version, Literal(__version__)))
+    graph.add((dataset, DCTERMS.conformsTo, URIRef(ONTOLOGY_IRI)))
     graph.add((dataset, VOID.sparqlEndpoint, URIRef(endpoint)))
-    for suffix in DUMPS:
-        graph.add((dataset, VOID.dataDump, URIRef(f"{root}dump.{suffix}")))
+    _sources(graph, dataset, statistics)
+    for suffix, format_name in DUMPS.items():
+        download = URIRef(f"{root}dump.{suffix}")
+        graph.add((dataset, VOID.dataDump, download))
+        distribution = BNode()
+        media = RDF_FORMATS[format_name].media_type
+        graph.add((dataset, DCAT.distribution, distribution))
+        graph.add((distribution, RDF.type, DCAT.Distribution))
+        graph.add((distribution, DCAT.downloadURL, download))
+        graph.add((distribution, DCAT.mediaType, URIRef(IANA + media)))
+        graph.add((distribution, DCTERMS.title, Literal(f"Dump as {media}", lang="en")))
     graph.add((dataset, VOID.uriSpace, Literal(base_iri)))
     for vocabulary in (ONTOLOGY_IRI, SKOS_NS, DCTERMS_NS, PROV_NS):
         graph.add((dataset, VOID.vocabulary, URIRef(vocabulary)))
@@ -87,10 +107,38 @@ def void_description(root: str, endpoint: str, base_iri: str, statistics: dict) 
     return graph
 
 
+DESCRIPTION = (
+    "AI risk mitigations catalogued by the AI Risk Initiative and imported from IBM's AI Atlas "
+    "Nexus, with their taxonomies, source documents, risks and NIST AI RMF actions; each named "
+    "graph states the file it was loaded from, with its hash, and its licence when known."
+)
+RIGHTS = (
+    "Not every source states a licence: each named graph says what its file does (see its page "
+    "or the graph's provenance statements). kg's ontology and shapes are Apache-2.0."
+)
+
+
+def _sources(graph: Graph, dataset: URIRef, statistics: dict) -> None:
+    licences = statistics.get("licences", [])
+    if licences and not statistics.get("unlicensed_sources"):
+        for licence in licences:
+            graph.add((dataset, DCTERMS.license, URIRef(licence)))
+    else:
+        graph.add((dataset, DCTERMS.rights, Literal(RIGHTS, lang="en")))
+    for source in statistics.get("derived_from", []):
+        graph.add((dataset, PROV.wasDerivedFrom, URIRef(source)))
+    if statistics.get("modified"):
+        graph.add(
+            (dataset, DCTERMS.modified, Literal(statistics["modified"], datatype=XSD.dateTime))
+        )
+
+
 def _graph() -> Graph:
     graph = Graph()
     graph.bind("sd", SD)
     graph.bind("void", VOID)
     graph.bind("dcterms", DCTERMS)
     graph.bind("kg", KG_NS)
+    graph.bind("dcat", DCAT)
+    graph.bind("prov", PROV)
     return graph

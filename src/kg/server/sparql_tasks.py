@@ -156,10 +156,36 @@ def _statistics(store: Store) -> dict:
         "SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class FILTER(isIRI(?class)) } "
         "GROUP BY ?class ORDER BY ?class"
     )
+    sources = store.query(SOURCES, prefixes=PREFIXES)
+    licences, derived_from, unlicensed, modified = set(), set(), 0, None
+    for source in sources:
+        if source["licence"] is not None:
+            licences.add(source["licence"].value)
+        else:
+            unlicensed += 1
+        if source["from"] is not None:
+            derived_from.add(source["from"].value)
+        loaded = source["loaded"].value if source["loaded"] is not None else None
+        modified = max(filter(None, (modified, loaded)), default=None)
     return {
         "triples": int(row["triples"].value),
         "subjects": int(row["subjects"].value),
         "properties": int(row["properties"].value),
         "graphs": sum(1 for _ in store.named_graphs()),
         "classes": {c["class"].value: int(c["n"].value) for c in classes},
+        # The loaded data files' graphs (pages, RDF files, Nexus files): what they say of
+        # themselves, for the dataset's licence, provenance and date.
+        "licences": sorted(licences),
+        "unlicensed_sources": unlicensed,
+        "derived_from": sorted(derived_from),
+        "modified": modified,
     }
+
+
+#: The data files' graphs and what each states of itself (not the vocabulary's, not derived).
+SOURCES = """
+SELECT ?g (SAMPLE(?l) AS ?licence) (SAMPLE(?f) AS ?from) (MAX(?t) AS ?loaded) WHERE {
+  GRAPH ?g { ?g kg:sourceFile ?file ; prov:generatedAtTime ?t
+    OPTIONAL { ?g dcterms:license ?l } OPTIONAL { ?g prov:wasDerivedFrom ?f } }
+  FILTER(CONTAINS(STR(?g), "/graph/file/") || CONTAINS(STR(?g), "/graph/nexus/"))
+} GROUP BY ?g"""
