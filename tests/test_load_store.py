@@ -51,7 +51,7 @@ def test_sample_graph(settings):
     assert [(r["path"].value, r["parentLabel"].value) for r in rows] == [
         ("Value Misalignment > Privacy protection", "Privacy protection")
     ]
-    year = next(iter(store.query("SELECT ?y WHERE { ?d dcterms:issued ?y }")))["y"]
+    year = next(iter(store.query("SELECT ?y { ?d a kg:SourceDocument ; dcterms:issued ?y }")))["y"]
     assert (year.value, year.datatype.value) == ("2024", "http://www.w3.org/2001/XMLSchema#gYear")
     first = store.query(
         "SELECT ?a WHERE { ?d bibo:authorList ?l . ?l rdf:_1 ?x . ?x foaf:name ?a }"
