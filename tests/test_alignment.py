@@ -23,6 +23,7 @@ from kg.alignment import (
     read_mapping_set,
 )
 from kg.errors import InputError
+from kg.rdflib_terms import to_rdflib
 from kg.settings import Settings
 
 ONTOLOGY = Settings().ontology_dir
@@ -265,22 +266,10 @@ def reasoned(shared: Path, sample_store: Path) -> rdflib.Graph:
     data = OxigraphStore(sample_store).query("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
     for triple in data:
         graph.add(
-            tuple(_rdflib(term) for term in (triple.subject, triple.predicate, triple.object))
+            tuple(to_rdflib(term) for term in (triple.subject, triple.predicate, triple.object))
         )
     owlrl.DeductiveClosure(owlrl.RDFS_Semantics).expand(graph)
     return graph
-
-
-def _rdflib(term):
-    from pyoxigraph import BlankNode, Literal, NamedNode
-
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    assert isinstance(term, Literal)
-    datatype = rdflib.URIRef(term.datatype.value) if not term.language else None
-    return rdflib.Literal(term.value, lang=term.language, datatype=datatype)
 
 
 #: Every type RDFS may give kg's resources of each class; anything else is absurd.

@@ -18,8 +18,8 @@ from kg.cli import cli
 from kg.load import Loader
 from kg.nexus.links import Quote, navigator_links, profile_links, records_of
 from kg.nexus.package import NEXUS_FILES, NexusSource, Release, locate
-from kg.nexus.rdfize import CONTROLS, nexus_quads
-from kg.nexus.read import read_nexus
+from kg.nexus.rdfize import nexus_quads
+from kg.nexus.read import CONTROLS, read_nexus
 from kg.nexus.records import NexusError
 from kg.settings import Settings
 from kg.store import OxigraphStore

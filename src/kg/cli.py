@@ -40,7 +40,7 @@ from kg.store import OxigraphStore
 from kg.taxonomy import load_vocabulary
 from kg.validation import Engine, Severity, ValidationReport, Validator
 from kg.validation_report import WRITERS, summary, write_text
-from kg.vocab import PREFIXES
+from kg.vocab import PREFIXES, Iris
 
 OK, DATA_ERROR, USAGE_ERROR = 0, 1, 2
 #: Show a progress bar from this many files on.
@@ -222,7 +222,7 @@ def _imported_graph(iri: str, base_iri: str) -> NamedNode:
         graph = NamedNode(iri)
     except ValueError:
         raise click.BadParameter(f"{iri!r} is not an IRI", param_hint="--graph") from None
-    if iri.startswith(base_iri.rstrip("/")):
+    if Iris(base_iri).is_own(iri):
         message = f"expected an absolute IRI outside kg's base {base_iri} (its own graphs)"
         raise click.BadParameter(message, param_hint="--graph")
     return graph

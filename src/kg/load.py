@@ -22,7 +22,7 @@ from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
 from kg.provenance import LOADER_VERSION, graph_provenance
 from kg.rdfize import entry_quads
-from kg.reasoning import INFERENCE_GRAPH, Regime, inference_graphs, regime_quads
+from kg.reasoning import Regime, inference_graphs, regime_quads
 from kg.settings import Settings
 from kg.sparql_values import values_block
 from kg.store import Changeset, GraphStore
@@ -220,7 +220,7 @@ class Loader:
         return self._commit(changes, report)
 
     def _check_imported_graph(self, graph: NamedNode) -> None:
-        if graph.value.startswith(self.iris.base.rstrip("/")):
+        if self.iris.is_own(graph.value):
             message = f"expected a graph IRI outside kg's base {self.iris.base} (its own graphs)"
             raise InputError(graph.value, message)
 
@@ -262,7 +262,7 @@ class Loader:
         graphs = len(changes.graphs)
         if changes:
             # Emptied first, so that no derivation reads the last commit's inferences.
-            changes.graphs.setdefault(self.iris.derived_graph(INFERENCE_GRAPH), [])
+            changes.graphs.setdefault(self.iris.inference_graph(), [])
             changes.derivations.append(partial(nexus_link_graphs, iris=self.iris))
             # Last: what is inferred comes from everything, the derived graphs included.
             changes.derivations.append(partial(inference_graphs, iris=self.iris))

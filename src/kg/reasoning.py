@@ -20,18 +20,16 @@ would copy every property across owl:sameAs and, kg:category being functional, m
 categories one. Literals keep the exact terms they were read as (rdflib would normalise them).
 """
 
-from collections.abc import Callable
 from enum import StrEnum
 
 import owlrl
 import rdflib
-from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode, Quad
 
+from kg.rdflib_terms import to_oxigraph, to_rdflib
+from kg.store import Select
 from kg.vocab import KG_NS, PREFIXES, Iris
 
-Select = Callable[[str], list[tuple]]
-
-INFERENCE_GRAPH = "inference"
 REGIME_GRAPH = "inference-regime"
 MAPPINGS_GRAPH = "alignment-mappings"
 REGIME = NamedNode(KG_NS + "entailmentRegime")
@@ -66,7 +64,7 @@ def regime_quads(iris: Iris, regime: Regime) -> dict[NamedNode, list[Quad]]:
     graph = iris.derived_graph(REGIME_GRAPH)
     if regime is Regime.NONE:
         return {graph: []}
-    return {graph: [Quad(iris.derived_graph(INFERENCE_GRAPH), REGIME, Literal(regime), graph)]}
+    return {graph: [Quad(iris.inference_graph(), REGIME, Literal(regime), graph)]}
 
 
 def stored_regime(select: Select, iris: Iris) -> Regime:
@@ -78,7 +76,7 @@ def stored_regime(select: Select, iris: Iris) -> Regime:
 
 def inference_graphs(select: Select, iris: Iris) -> dict[NamedNode, list[Quad]]:
     """The inference graph in the store's regime: the last derivation of a commit."""
-    graph = iris.derived_graph(INFERENCE_GRAPH)
+    graph = iris.inference_graph()
     regime = stored_regime(select, iris)
     if regime is Regime.NONE:
         return {graph: []}
@@ -118,26 +116,12 @@ def _foreign(iri: str, own: tuple[str, ...]) -> bool:
 
 
 def _to_rdflib(term, originals: dict):
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        converted = rdflib.Literal(term.value, lang=term.language)
-    else:
-        converted = rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
-    originals[converted] = term  # rdflib normalises lexical forms: "01"^^xsd:integer is "1"
+    converted = to_rdflib(term)
+    if isinstance(converted, rdflib.Literal):
+        originals[converted] = term  # rdflib normalises lexical forms: "01"^^xsd:integer is "1"
     return converted
 
 
 def _to_oxigraph(term, originals: dict):
-    if isinstance(term, rdflib.URIRef):
-        return NamedNode(str(term))
-    if isinstance(term, rdflib.BNode):
-        return BlankNode(str(term))
-    if term in originals:
-        return originals[term]
-    if term.language:
-        return Literal(str(term), language=term.language)
-    datatype = term.datatype or rdflib.XSD.string
-    return Literal(str(term), datatype=NamedNode(str(datatype)))
+    original = originals.get(term)  # the literal as it was read, when it was
+    return original if original is not None else to_oxigraph(term)

@@ -32,7 +32,7 @@ from rdflib.term import bind
 from kg.errors import KgError
 from kg.settings import DEFAULT_BASE_IRI, Settings
 from kg.shapes import load_shapes
-from kg.vocab import KG_NS, SH, SH_NS
+from kg.vocab import KG_NS, SH, SH_NS, Iris
 
 Term = NamedNode | BlankNode | Literal
 
@@ -176,11 +176,12 @@ def shaped_data(store: Store, base_iri: str = DEFAULT_BASE_IRI) -> bytes:
     external vocabularies, taken as they are, whose skos:Concepts and labels follow their own
     rules), but with the provenance each of those states about itself. Which graphs are left out
     is decided by their IRIs, which the loader controls, never by what a file says of itself."""
-    inferred = NamedNode(base_iri + "graph/derived/inference")
+    iris = Iris(base_iri)
+    inferred = iris.inference_graph()
     imported = {
         quad.subject
         for quad in store.quads_for_pattern(None, RDF_TYPE, IMPORTED_GRAPH, None)
-        if quad.subject == quad.graph_name and not quad.subject.value.startswith(base_iri)
+        if quad.subject == quad.graph_name and not iris.is_own(quad.subject.value)
     }
     has_inferred = any(True for _ in store.quads_for_pattern(None, None, None, inferred))
     if not imported and not has_inferred:

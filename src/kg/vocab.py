@@ -194,6 +194,14 @@ class Iris:
     def derived_graph(self, name: str) -> NamedNode:
         return self._node(f"graph/derived/{name}")
 
+    def inference_graph(self) -> NamedNode:
+        """What `kg reason` materializes (kg.reasoning): left out of validation and checks."""
+        return self.derived_graph("inference")
+
+    def is_own(self, iri: str) -> bool:
+        """Whether the IRI is under the base: kg's own, never an imported ontology's graph."""
+        return iri.startswith(self.base.rstrip("/"))
+
     def vocabulary_graph(self, name: str) -> NamedNode:
         return self._node(f"graph/vocabulary/{name}")
 

@@ -16,7 +16,7 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.nexus.links import ProfileReport
 from kg.nexus.package import NexusFile, NexusSource
-from kg.nexus.read import GENAI, MAPPINGS, V1
+from kg.nexus.read import ACTIONS, CONTROLS, GENAI, MAPPINGS, NIST, V1
 from kg.nexus.records import Concept, Document, NexusData, NexusError, RmfAction, RmfGroup
 from kg.provenance import graph_provenance
 from kg.vocab import DC, DCTERMS, KG, OWL, PROV, RDF, RDFS, SKOS, XSD, Iris, slug
@@ -35,9 +35,6 @@ LISTS = {
     GENAI_SCHEME: "NIST AI 600-1 risks of generative AI",
     ACTOR_TASK_SCHEME: "NIST AI RMF AI actor tasks",
 }
-CONTROLS = "mit_ai_risk_repository_data_controls.yaml"
-ACTIONS = "nist_ai_rmf_actions_data.yaml"
-NIST = "nist_ai_rmf_data.yaml"
 #: The NIST AI RMF's names of its functions, as its categories are called ("GOVERN 1").
 FUNCTION_NAMES = {"GV": "GOVERN", "MP": "MAP", "MS": "MEASURE", "MG": "MANAGE"}
 

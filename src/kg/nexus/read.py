@@ -48,6 +48,8 @@ SAFE_LOADER = yaml.SafeLoader
 
 MAPPINGS = "mit_ai_risk_mitigation_mappings.tsv"
 CONTROLS = "mit_ai_risk_repository_data_controls.yaml"
+ACTIONS = "nist_ai_rmf_actions_data.yaml"
+NIST = "nist_ai_rmf_data.yaml"
 #: The YAML files, with the sections (lists of records) each must hold, and no other.
 SECTIONS = {
     "mit_ai_risk_mitigation_data.yaml": ("documents", "taxonomies", "groups"),

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rdflib
-from pyoxigraph import BlankNode, NamedNode, Store, serialize
+from pyoxigraph import NamedNode, Store, serialize
 
 from kg.jsonld_context import context
+from kg.rdflib_terms import to_rdflib
 from kg.server.negotiation import RDF as RDF_FORMATS
 from kg.server.task import Task
 from kg.site import kinds
@@ -86,19 +87,9 @@ def compacted(triples, context_document: dict) -> bytes:
     graph = rdflib.Graph()
     for triple in triples:
         graph.add(
-            tuple(_rdflib_term(term) for term in (triple.subject, triple.predicate, triple.object))
+            tuple(to_rdflib(term) for term in (triple.subject, triple.predicate, triple.object))
         )
     return graph.serialize(format="json-ld", context=context_document["@context"]).encode()
-
-
-def _rdflib_term(term):
-    if isinstance(term, NamedNode):
-        return rdflib.URIRef(term.value)
-    if isinstance(term, BlankNode):
-        return rdflib.BNode(term.value)
-    if term.language:
-        return rdflib.Literal(term.value, lang=term.language)
-    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
 
 
 @dataclass(frozen=True)
