@@ -37,8 +37,9 @@ run: $(READY) $(NEXUS_DATA)
 lint: $(READY)
 	$(BIN)/ruff check src tests bench
 
-# Coverage follows `kg` and `kg serve` processes the tests start (see [tool.coverage.run]).
-test: lint
+# Coverage follows `kg` and `kg serve` processes the tests start (see [tool.coverage.run]);
+# the Nexus wheel is what the tests of its schema read.
+test: lint $(NEXUS_WHEEL)
 	$(BIN)/python -m pytest --cov=kg --cov-report=term --cov-fail-under=90
 	$(MAKE) gate
 

@@ -1,6 +1,7 @@
 """Shared fixtures. Tests that need ../shared skip in a user's clone and fail under CI=true."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,20 @@ def shared() -> Path:
     if os.environ.get("CI") == "true":
         pytest.fail(f"{SHARED} is missing: CI must run with ../shared beside the checkout")
     pytest.skip(f"{SHARED} not present (a user's clone): skipping tests on the shared corpus")
+
+
+@pytest.fixture(scope="session")
+def nexus_wheel() -> Path:
+    """The pinned AI Atlas Nexus wheel (requirements-nexus.txt), which `make test` fetches."""
+    pin = (ROOT / "requirements-nexus.txt").read_text(encoding="utf-8")
+    version = re.search(r"^ai-atlas-nexus==(\S+)", pin, re.MULTILINE)[1]
+    wheel = ROOT / ".kg" / "nexus" / f"ai_atlas_nexus-{version}-py3-none-any.whl"
+    if wheel.is_file():
+        return wheel
+    message = f"{wheel} is missing: `make {wheel.relative_to(ROOT)}` fetches it"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")

@@ -21,6 +21,7 @@ from kg.nexus.package import NEXUS_FILES, NexusSource, Release, locate
 from kg.nexus.rdfize import nexus_quads
 from kg.nexus.read import CONTROLS, read_nexus
 from kg.nexus.records import NexusError
+from kg.nexus.schema import NexusSchema
 from kg.settings import Settings
 from kg.store import OxigraphStore
 from kg.validation import Severity, Validator
@@ -290,8 +291,8 @@ def test_an_import_the_shapes_reject_writes_nothing(nexus, tmp_path, monkeypatch
     generation = store.live_directory
     real = kg_load.nexus_quads
 
-    def with_a_second_name(data, source, iris, profile):
-        graphs = real(data, source, iris, profile)
+    def with_a_second_name(data, source, iris, profile, schema):
+        graphs = real(data, source, iris, profile, schema)
         graph = iris.nexus_graph(CONTROLS)
         record = iris.nexus_mitigation("A0086_Future_of_Life_Institute2024")
         graphs[graph].append(Quad(record, RDFS.label, Literal("Another", language="en"), graph))
@@ -334,10 +335,9 @@ def test_a_licence_that_is_no_spdx_id_is_left_out(nexus):
         source.files[0], release=Release("ai-atlas-nexus", "1.2.5", "Apache License 2.0")
     )
     data = read_nexus(nexus)
-    graphs = nexus_quads(
-        data, NexusSource("folder", "x", file.release, (file,)), Iris(), profile_links(data)
-    )
-    (quads,) = graphs.values()
+    source = NexusSource("folder", "x", file.release, (file,))
+    graphs = nexus_quads(data, source, Iris(), profile_links(data), NexusSchema({}))
+    quads = graphs[Iris().nexus_graph(file.name)]
     assert not [q for q in quads if q.predicate == DCTERMS.license]
     assert [q.object.value for q in quads if q.predicate == PROV.wasDerivedFrom] == [
         "https://pypi.org/project/ai-atlas-nexus/1.2.5/"
@@ -352,4 +352,4 @@ def test_ids_that_would_mint_one_iri_are_refused(nexus):
     with pytest.raises(
         NexusError, match="doc-EU-AI-Office2025.*same IRI .* as 'doc-EU AI Office2025'"
     ):
-        nexus_quads(clash, locate(nexus), Iris(), profile_links(data))
+        nexus_quads(clash, locate(nexus), Iris(), profile_links(data), NexusSchema({}))

@@ -132,7 +132,7 @@ def test_the_tiny_files_read_into_records() -> None:
     data = parse_nexus(tiny())
     assert data.concepts["mit-draft-ai-risk-mitigation-group-1.1"] == Concept(
         "mit-draft-ai-risk-mitigation-group-1.1", V1, "1.1", "Board", "Boards.",
-        "mit-draft-ai-risk-mitigation-group-1",
+        "mit-draft-ai-risk-mitigation-group-1", "RiskControlGroup",
     )  # fmt: skip
     assert data.scheme(DOMAINS)["1.1"].broader == "mit-ai-risk-domain-1"
     assert data.mitigations["A0001_Paper2024"] == Mitigation(
@@ -351,7 +351,7 @@ def test_records_field_by_field(data: NexusData) -> None:
         "capability misuse.\nExamples: Incident response plans, emergency shutdown/rollback "
         "procedures, model containment mechanisms, safety drills, critical infrastructure "
         "protection measures",
-        "mit-draft-ai-risk-mitigation-group-3",
+        "mit-draft-ai-risk-mitigation-group-3", "RiskControlGroup",
     )  # fmt: skip
     assert data.scheme(V1)["1"].name == "Governance & Oversight Controls"
     assert data.scheme(DOMAINS)["7.6"].name == "Multi-agent risks"  # "Multi-agent risks " upstream
@@ -359,7 +359,7 @@ def test_records_field_by_field(data: NexusData) -> None:
     assert data.scheme(CAUSAL)["entity-ai"] == Concept(
         "mit-ai-causal-risk-entity-ai", CAUSAL, "entity-ai", "AI",
         "The risk is caused by a decision or action made by an AI system",
-        "mit-ai-risk-repository-causal-entity",
+        "mit-ai-risk-repository-causal-entity", "Risk",  # upstream's type: Risk, not RiskGroup
     )  # fmt: skip
     assert data.actions["GV-1.1-001"] == RmfAction(
         "GV-1.1-001",

@@ -20,6 +20,7 @@ from kg.nexus.package import NexusSource
 from kg.nexus.rdfize import nexus_quads
 from kg.nexus.read import parse_nexus
 from kg.nexus.records import NexusData, summarise
+from kg.nexus.schema import SCHEMA_GRAPH, read_schema
 from kg.provenance import LOADER_VERSION, graph_provenance
 from kg.rdfize import entry_quads
 from kg.reasoning import Regime, inference_graphs, regime_quads
@@ -179,12 +180,15 @@ class Loader:
             report.errors.append(error)
             return report
         report.unchanged = 0  # count the Nexus files only
-        graphs = {self.iris.nexus_graph(file.name): file for file in source}
-        if all(loaded.get(graph.value) == "sha256:" + f.sha256 for graph, f in graphs.items()):
-            report.unchanged = len(graphs)
+        expected = {self.iris.nexus_graph(f.name).value: "sha256:" + f.sha256 for f in source}
+        schema = source.schema_sha256  # without a schema, no schema graph is expected
+        expected[self.iris.nexus_graph(SCHEMA_GRAPH).value] = schema and "sha256:" + schema
+        if all(loaded.get(graph) == value for graph, value in expected.items()):
+            report.unchanged = len(source.files)
             return self._commit(changes, report)
         try:
             data = parse_nexus({f.name: f.data for f in source}, {f.name: f.origin for f in source})
+            schema = read_schema(source.schema)
         except InputError as error:
             report.errors.append(error)
             return report
@@ -193,7 +197,7 @@ class Loader:
         report.nexus = data
         report.entries = len(data.mitigations)
         # The files are one release: they refer to each other, so all are written together.
-        changes.graphs |= nexus_quads(data, source, self.iris, profile_links(data))
+        changes.graphs |= nexus_quads(data, source, self.iris, profile_links(data), schema)
         return self._commit(changes, report)
 
     def import_ontology(self, path: Path, graph: NamedNode) -> LoadReport:

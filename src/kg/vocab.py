@@ -48,6 +48,10 @@ PREFIXES = {
     "vair": "https://w3id.org/vair#",
     "nist": "https://w3id.org/lmodel/nist-ai-100-1/",
 }
+#: The namespaces of the vocabularies kg is aligned to.
+ALIGNED_NAMESPACES = tuple(
+    PREFIXES[name] for name in ("airo", "dpv", "tech", "ai", "risk", "vair", "nist")
+)
 
 
 def prefixed_name(iri: str, prefixes: dict[str, str] = PREFIXES) -> str | None:

@@ -50,6 +50,10 @@ NEXUS_FILES: dict[str, str] = {
     "nist_ai_rmf_data.yaml": f"{_GRAPH}/nist_ai_rmf_data.yaml",
 }
 
+#: The LinkML schema (Nexus's AI risk ontology) whose classes the records' `type`s name; a wheel,
+#: an unpacked or installed package has it, a folder of the six files does not.
+SCHEMA_FOLDER = f"{MODULE}/ai_risk_ontology/schema"
+
 HOW_TO_GET = (
     "get the pinned wheel without its dependencies with `pip download --no-deps "
     "--require-hashes -r requirements-nexus.txt -d .kg/nexus` and give the .whl file, or give a "
@@ -83,7 +87,7 @@ class Release:
 class NexusFile:
     """One data file: its bytes and where they come from."""
 
-    name: str  #: as in NEXUS_FILES
+    name: str  #: as in NEXUS_FILES; a schema file's name in SCHEMA_FOLDER
     path: str  #: inside the package, e.g. ai_atlas_nexus/data/knowledge_graph/nist_ai_rmf_data.yaml
     origin: str  #: where it was read: a file, or `wheel.whl!member`
     data: bytes
@@ -105,12 +109,22 @@ class NexusFile:
 
 @dataclass(frozen=True)
 class NexusSource:
-    """The six files, in the order of NEXUS_FILES, found in `origin`: a folder, wheel or install."""
+    """The six files, in the order of NEXUS_FILES, found in `origin`: a folder, wheel or install;
+    with the schema's files, by name, where the source has them."""
 
     kind: str  #: "folder", "wheel" or "installed"
     origin: str
     release: Release
     files: tuple[NexusFile, ...]
+    schema: tuple[NexusFile, ...] = ()
+
+    @property
+    def schema_sha256(self) -> str | None:
+        """One digest of the schema's files (their paths and hashes), None without a schema."""
+        if not self.schema:
+            return None
+        listing = "".join(f"{file.path} {file.sha256}\n" for file in self.schema)
+        return hashlib.sha256(listing.encode()).hexdigest()
 
     def __getitem__(self, name: str) -> NexusFile:
         return next(file for file in self.files if file.name == name)
@@ -152,7 +166,8 @@ def _flat_folder(folder: Path, limit: int) -> NexusSource:
     release = Release(PACKAGE, _version_in_note(note), _licence(Message(), text, note))
     files = []
     for name in NEXUS_FILES:
-        files.append(_file(name, folder / name, read_input(folder / name, limit), release))
+        data = read_input(folder / name, limit)
+        files.append(_file(name, NEXUS_FILES[name], folder / name, data, release))
     return NexusSource("folder", str(folder), release, tuple(files))
 
 
@@ -201,11 +216,17 @@ def _from_root(
         if licence_file and located.is_file():
             text = read_input(located, limit)
     release = Release(PACKAGE, metadata.get("Version") or "unknown", _licence(metadata, text))
-    files = []
-    for name, path in NEXUS_FILES.items():
-        file = _file(name, root / path, read_input(root / path, limit), release)
-        files.append(_checked(file, hashes.get(root / path)))
-    return NexusSource(kind, str(root), release, tuple(files))
+
+    def read(name: str, path: str) -> NexusFile:
+        file = _file(name, path, root / path, read_input(root / path, limit), release)
+        return _checked(file, hashes.get(root / path))
+
+    files = [read(name, path) for name, path in NEXUS_FILES.items()]
+    schema = [
+        read(found.name, f"{SCHEMA_FOLDER}/{found.name}")
+        for found in sorted((root / SCHEMA_FOLDER).glob("*.yaml"))
+    ]
+    return NexusSource(kind, str(root), release, tuple(files), tuple(schema))
 
 
 #: What zipfile raises on a damaged zip: bad structure or CRC, bad deflate data, an unknown
@@ -259,11 +280,18 @@ def _wheel(wheel: Path, limit: int) -> NexusSource:
         missing = [path for path in NEXUS_FILES.values() if path not in names]
         if missing:
             raise InputError(str(wheel), f"no {', '.join(missing)} in this wheel; {HOW_TO_GET}")
-        files = [
-            _checked(_file(name, f"{wheel}!{path}", member(path), release), hashes.get(path))
-            for name, path in NEXUS_FILES.items()
+
+        def read(name: str, path: str) -> NexusFile:
+            file = _file(name, path, f"{wheel}!{path}", member(path), release)
+            return _checked(file, hashes.get(path))
+
+        files = [read(name, path) for name, path in NEXUS_FILES.items()]
+        schema = [
+            read(PurePosixPath(path).name, path)
+            for path in sorted(names)
+            if re.fullmatch(re.escape(SCHEMA_FOLDER) + r"/[^/]+\.yaml", path)
         ]
-    return NexusSource("wheel", str(wheel), release, tuple(files))
+    return NexusSource("wheel", str(wheel), release, tuple(files), tuple(schema))
 
 
 def _member(archive: zipfile.ZipFile, wheel: Path, path: str, limit: int) -> bytes:
@@ -287,9 +315,9 @@ def _too_large(size: str, limit: int) -> str:
     return f"{size}, expected a file of at most {limit} bytes (KG_MAX_FILE_BYTES)"
 
 
-def _file(name: str, origin: Path | str, data: bytes, release: Release) -> NexusFile:
+def _file(name: str, path: str, origin: Path | str, data: bytes, release: Release) -> NexusFile:
     digest = hashlib.sha256(data).hexdigest()
-    return NexusFile(name, NEXUS_FILES[name], str(origin), data, digest, release)
+    return NexusFile(name, path, str(origin), data, digest, release)
 
 
 def _checked(file: NexusFile, recorded: str | None) -> NexusFile:

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pyoxigraph import Literal, NamedNode, Quad
 
 from kg.nexus.links import ProfileReport
-from kg.nexus.package import NexusFile, NexusSource
+from kg.nexus.package import SCHEMA_FOLDER, NexusSource, Release
 from kg.nexus.read import ACTIONS, CONTROLS, GENAI, MAPPINGS, NIST, V1
 from kg.nexus.records import Concept, Document, NexusData, NexusError, RmfAction, RmfGroup
+from kg.nexus.schema import ACTION, DOCUMENTATION, RISK, SCHEMA_GRAPH, NexusSchema
 from kg.provenance import graph_provenance
 from kg.vocab import DC, DCTERMS, KG, OWL, PROV, RDF, RDFS, SKOS, XSD, Iris, slug
 
@@ -91,9 +92,10 @@ class Minted:
 
 
 def nexus_quads(
-    data: NexusData, source: NexusSource, iris: Iris, profile: ProfileReport
+    data: NexusData, source: NexusSource, iris: Iris, profile: ProfileReport, schema: NexusSchema
 ) -> dict[NamedNode, list[Quad]]:
-    """Every file's graph, with its provenance (package, version, path, hash, licence)."""
+    """Every file's graph, with its provenance (package, version, path, hash, licence), and the
+    schema's graph (emptied when the source has no schema)."""
     graphs = _Graphs(iris)
     minted = Minted(iris, data)
     _check_distinct(data, minted)
@@ -114,18 +116,39 @@ def nexus_quads(
     result = {}
     for file in source:
         graph = iris.nexus_graph(file.name)
-        result[graph] = list(dict.fromkeys(graphs.quads.get(file.name, []))) + _provenance(
-            graph, file
-        )
+        quads = list(dict.fromkeys(graphs.quads.get(file.name, [])))
+        result[graph] = quads + _provenance(graph, file.path, file.sha256, file.release)
+    result[iris.nexus_graph(SCHEMA_GRAPH)] = _schema_graph(minted, source, schema)
     return result
 
 
-def _provenance(graph: NamedNode, file: NexusFile) -> list[Quad]:
-    """The provenance of every loaded graph, and the release the file comes from: the graph
+def _schema_graph(minted: Minted, source: NexusSource, schema: NexusSchema) -> list[Quad]:
+    """What the records are in the aligned vocabularies, as the schema says of their classes:
+    a graph of its own, derived from the schema's files and replaced when they change."""
+    if source.schema_sha256 is None:
+        return []
+    graph = minted.iris.nexus_graph(SCHEMA_GRAPH)
+    data = minted.data
+    records: list[tuple[NamedNode, str]] = [
+        *((minted.document(d), DOCUMENTATION) for d in data.documents),
+        *((minted.concept(c), c.nexus_class) for c in data.concepts.values()),
+        *((minted.risk(r), RISK) for r in data.genai_risks),
+        *((minted.action(a), ACTION) for a in data.actions),
+        *((minted.mitigation(m), ACTION) for m in data.mitigations),
+    ]
+    quads = [
+        Quad(node, RDF.type, NamedNode(term), graph)
+        for node, nexus_class in records
+        for term in schema.terms(nexus_class)
+    ]
+    return quads + _provenance(graph, SCHEMA_FOLDER, source.schema_sha256, source.release)
+
+
+def _provenance(graph: NamedNode, path: str, sha256: str, release: Release) -> list[Quad]:
+    """The provenance of every loaded graph, and the release its file comes from: the graph
     `prov:wasDerivedFrom` it (its PyPI page or upstream commit), which has its version and
     licence; the licence is also the graph's."""
-    quads = graph_provenance(graph, file.path, file.sha256)
-    release = file.release
+    quads = graph_provenance(graph, path, sha256)
     licence = (
         NamedNode(SPDX + release.licence) if SPDX_ID.fullmatch(release.licence) else None
     )  # an SPDX identifier; free text ("Apache License 2.0") is left out rather than guessed

@@ -164,7 +164,7 @@ def _web_address(origin: str, r: Raw, warnings: list[NexusWarning]) -> str | Non
 
 
 def _load(origin: str, data: bytes, sections: tuple[str, ...]) -> dict[str, list[Raw]]:
-    tree = _yaml(origin, _text(origin, data))
+    tree = parse_yaml(origin, utf8_text(origin, data))
     if not isinstance(tree, dict):
         _fail(origin, None, None, f"{describe(tree)}, expected a mapping of sections")
     for key in (key for key in tree if key not in sections):
@@ -218,7 +218,9 @@ def _concepts(records: Located, warnings: list[NexusWarning]) -> dict[str, Conce
         broader = (r.get("broader") or (r.get("isPartOf"),))[0]
         if any(c.scheme == scheme and c.code == code for c in concepts.values()):
             fail("id", f"code {code} a second time in {scheme}, expected each code once")
-        concepts[r["id"]] = Concept(r["id"], scheme, code, name, r["description"], broader)
+        concepts[r["id"]] = Concept(
+            r["id"], scheme, code, name, r["description"], broader, r["type"]
+        )
     for origin, r in records:
         field = "broader" if "broader" in r else "isPartOf"
         parent = concepts[r["id"]].broader
@@ -329,10 +331,10 @@ def _risk_key(name: str) -> str:
 
 def _mappings(origin, data, names, concepts, warnings) -> tuple[MappingSet, dict]:
     """The categorisation TSV: a `# `-commented YAML header (its curie_map), then one row a line."""
-    lines = _text(origin, data).splitlines()
+    lines = utf8_text(origin, data).splitlines()
     count = next((n for n, line in enumerate(lines) if not line.startswith("#")), len(lines))
     header = (line.removeprefix("#").removeprefix(" ") for line in lines[:count])
-    meta = _yaml(origin, "\n".join(header))
+    meta = parse_yaml(origin, "\n".join(header))
     curie_map = meta.get("curie_map") if isinstance(meta, dict) else None
     if not isinstance(curie_map, dict) or any(
         not isinstance(key, str) or not isinstance(value, str) for key, value in curie_map.items()
@@ -419,7 +421,7 @@ def _fail(origin: str, record: str | None, field: str | None, message: str, line
     raise NexusError(origin, record, field, message, line)
 
 
-def _text(origin: str, data: bytes) -> str:
+def utf8_text(origin: str, data: bytes) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -427,7 +429,7 @@ def _text(origin: str, data: bytes) -> str:
         raise NexusError(origin, None, None, message) from None
 
 
-def _yaml(origin: str, text: str) -> Any:
+def parse_yaml(origin: str, text: str) -> Any:
     try:
         return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.MarkedYAMLError as error:

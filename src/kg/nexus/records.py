@@ -98,6 +98,7 @@ class Concept:
     name: str  #: without the code the v1 names start with ("1.1 Board Structure & Oversight")
     definition: str | None
     broader: str | None  #: Concept id, in the same scheme
+    nexus_class: str  #: its `type`, a class of Nexus's schema: RiskControlGroup, RiskGroup or Risk
 
 
 @dataclass(frozen=True)

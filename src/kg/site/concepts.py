@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pyoxigraph import NamedNode, Store
 
+from kg.site.external import external_terms
 from kg.site.graph_reads import (
     BROADER,
     NOTATION,
@@ -31,7 +32,7 @@ from kg.site.trees import (
     scheme_tree,
     shown_depth,
 )
-from kg.vocab import KG, OWL, PREFIXES, PROV, RDF, SKOS, SKOS_NS
+from kg.vocab import KG, OWL, PROV, RDF, SKOS
 
 #: Mitigations per page of a concept's list.
 PAGE_SIZE = 50
@@ -111,7 +112,7 @@ def concept(store: Store, node: NamedNode, page: int) -> dict:
     for _, groups in action_lists:
         named += [NamedNode(f) for f, _ in groups]
         named += [NamedNode(q) for _, actions in groups for a in actions for q in a.quoted_by]
-    external = _external_matches(store, node)
+    external = external_terms(store, node)
     named += [NamedNode(target) for _, targets in external for target, _ in targets]
     labels.update(labels_of(store, named))
     schemes = [s for s in objects(store, node, SKOS.inScheme) if isinstance(s, NamedNode)]
@@ -130,49 +131,10 @@ def concept(store: Store, node: NamedNode, page: int) -> dict:
         "action_lists": action_lists,  # (title, [(function, [Action])])
         "mappings": mappings,
         "mapped_to": mapped_to,  # the schemes of the concepts mapped to
-        # kg's alignments to other vocabularies (ontology/mappings): (relation, [(IRI, name)])
+        # its terms in the aligned vocabularies (kg.site.external): (relation, [(IRI, name)])
         "external": external,
         "labels": labels,
     }
-
-
-#: The SKOS mapping relations, strongest first, as a page names them.
-MATCHES = [
-    (SKOS_NS + "exactMatch", "exact match"),
-    (SKOS_NS + "closeMatch", "close match"),
-    (SKOS_NS + "broadMatch", "broader"),
-    (SKOS_NS + "narrowMatch", "narrower"),
-    (SKOS_NS + "relatedMatch", "related"),
-]
-
-
-def _external_matches(store: Store, node: NamedNode) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The concept's matches outside kg's graph (the alignment's), by relation: each target's
-    IRI and its prefixed name (`nist:AiActorTaskEnum#AI_DEVELOPMENT`)."""
-    found = []
-    for relation, name in MATCHES:
-        targets = sorted(
-            t.value
-            for t in objects(store, node, NamedNode(relation))
-            if isinstance(t, NamedNode) and not _own(node, t)
-        )
-        if targets:
-            found.append((name, [(t, _prefixed(t)) for t in targets]))
-    return found
-
-
-def _prefixed(iri: str) -> str:
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and len(iri) > len(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
-
-
-def _own(node: NamedNode, target: NamedNode) -> bool:
-    """Whether `target` is kg's (under the same base as the concept): a crosswalk, not an
-    alignment."""
-    base = node.value.split("/taxonomy/", 1)[0]
-    return target.value.startswith(base + "/")
 
 
 def _text_if_coded(store: Store, node: NamedNode, code: str | None, labels: dict) -> str | None:

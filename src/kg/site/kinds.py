@@ -9,6 +9,7 @@ from pyoxigraph import DefaultGraph, NamedNode, Store
 
 from kg.site import concepts
 from kg.site.concepts import action
+from kg.site.external import external_terms
 from kg.site.graph_reads import (
     CATEGORY_CLASSIFIERS,
     NOTATION,
@@ -99,6 +100,7 @@ def mitigation(store: Store, node: NamedNode, page: int) -> dict:
             for a in quoted
         ],
         "twins": twins,  # (IRI, category code) of the same entry elsewhere (owl:sameAs)
+        "external": external_terms(store, node),  # (relation, [(IRI, prefixed name)])
         "labels": labels_of(store, named),
     }
 
