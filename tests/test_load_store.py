@@ -7,34 +7,46 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE
+from engines import ENGINES, oxigraph, remote_settings
 from pyoxigraph import DefaultGraph
 
 from kg.load import Loader
 from kg.settings import Settings
-from kg.store import RETENTION, OxigraphStore
+from kg.store import RETENTION, GraphStore, OxigraphStore
+from kg.stores import open_store
 
 SEED_WITH_PARENT = "001_af4fa749e00a25f6.txt"
 
 
+@pytest.fixture(params=("embedded", *ENGINES))
+def any_store(request: pytest.FixtureRequest, tmp_path: Path):
+    """Settings of a store of each kind: the store contract holds on every one."""
+    if request.param == "embedded":
+        yield Settings(store=tmp_path / "store")
+        return
+    with oxigraph(tmp_path) as engine:
+        yield remote_settings(engine, tmp_path)
+
+
 def load(settings: Settings, *paths: Path, skip_invalid: bool = False):
-    loader = Loader(settings, OxigraphStore(settings.store))
+    loader = Loader(settings, open_store(settings))
     report = loader.load(
         loader.vocabulary_sources() + loader.entry_sources(paths), skip_invalid=skip_invalid
     )
-    return report, OxigraphStore(settings.store)
+    return report, open_store(settings)
 
 
-def count(store: OxigraphStore, where: str) -> int:
+def count(store: GraphStore, where: str) -> int:
     rows = list(store.query(f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {where} }}"))
     return int(rows[0]["n"].value)
 
 
-def snapshot(store: OxigraphStore) -> set[str]:
+def snapshot(store: GraphStore) -> set[str]:
     return {str(q) for q in store.reader().quads_for_pattern(None, None, None, None)}
 
 
-def test_sample_graph(settings):
-    report, store = load(settings, SAMPLE)
+def test_sample_graph(any_store):
+    report, store = load(any_store, SAMPLE)
     assert (report.entries, report.errors) == (2, [])
     assert count(store, "?x kg:navigatorId ?id") == 2
     # Both seeds list the same six entries of the same document: six shared resources.
@@ -61,8 +73,8 @@ def test_sample_graph(settings):
     assert [r["l"].value for r in langs] == ["en"]
 
 
-def test_each_file_has_its_graph_with_provenance(settings):
-    _, store = load(settings, SAMPLE)
+def test_each_file_has_its_graph_with_provenance(any_store):
+    _, store = load(any_store, SAMPLE)
     rows = store.query(
         """SELECT ?file ?hash ?version WHERE { GRAPH ?g {
              ?g kg:sourceFile ?file ; kg:contentHash ?hash ; kg:loaderVersion ?version ;
@@ -74,24 +86,24 @@ def test_each_file_has_its_graph_with_provenance(settings):
     assert all(r["version"].value.startswith("kg ") for r in rows)
 
 
-def test_reloading_an_unchanged_set_is_a_no_op(settings):
-    _, store = load(settings, SAMPLE)
-    before, generation = snapshot(store), store.live_directory
-    report, store = load(settings, SAMPLE)
+def test_reloading_an_unchanged_set_is_a_no_op(any_store):
+    _, store = load(any_store, SAMPLE)
+    before, version = snapshot(store), store.snapshot().version
+    report, store = load(any_store, SAMPLE)
     assert (report.entries, report.quads, report.unchanged) == (0, 0, report.files)
     assert snapshot(store) == before
-    assert store.live_directory == generation
+    assert store.snapshot().version == version
 
 
-def test_changed_file_replaces_exactly_its_triples(settings, tmp_path):
+def test_changed_file_replaces_exactly_its_triples(any_store, tmp_path):
     pages = tmp_path / "pages"
     shutil.copytree(SAMPLE, pages)
-    _, store = load(settings, pages)
+    _, store = load(any_store, pages)
     page = pages / SEED_WITH_PARENT
     page.write_text(
         page.read_text(encoding="utf-8").replace("Developer\n", "Deployer\n"), encoding="utf-8"
     )
-    report, store = load(settings, pages)
+    report, store = load(any_store, pages)
     assert report.entries == 1
     actors = store.query("SELECT ?a WHERE { ?m kg:navigatorId ?id ; kg:actor ?a } ORDER BY ?a")
     assert [r["a"].value.rsplit("/", 1)[1] for r in actors] == ["deployer", "developer"]
@@ -100,24 +112,24 @@ def test_changed_file_replaces_exactly_its_triples(settings, tmp_path):
     assert count(store, "?x a kg:Author") == 13
 
 
-def test_failing_file_leaves_store_unchanged(settings, tmp_path):
-    _, store = load(settings, SAMPLE)
-    before, generation = snapshot(store), store.live_directory
+def test_failing_file_leaves_store_unchanged(any_store, tmp_path):
+    _, store = load(any_store, SAMPLE)
+    before, version = snapshot(store), store.snapshot().version
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "A0001.txt").write_text("Sex-related crimes\nnot an entry\n", encoding="utf-8")
     shutil.copy(SAMPLE / SEED_WITH_PARENT, bad / "A0002.txt")
-    report, store = load(settings, bad)
+    report, store = load(any_store, bad)
     assert [e.source for e in report.errors] == ["A0001.txt"]
     assert snapshot(store) == before
-    assert store.live_directory == generation
-    report, store = load(settings, bad, skip_invalid=True)
+    assert store.snapshot().version == version
+    report, store = load(any_store, bad, skip_invalid=True)
     assert count(store, "?x kg:navigatorId 'A0002'") == 1
 
 
-def test_interrupted_commit_leaves_store_unchanged(settings, tmp_path, monkeypatch):
-    _, store = load(settings, SAMPLE)
-    before, generation = snapshot(store), store.live_directory
+def test_interrupted_commit_leaves_store_unchanged(any_store, tmp_path, monkeypatch):
+    _, store = load(any_store, SAMPLE)
+    before, version = snapshot(store), store.snapshot().version
     pages = tmp_path / "pages"
     pages.mkdir()
     shutil.copy(SAMPLE / SEED_WITH_PARENT, pages / "A0003.txt")
@@ -128,12 +140,14 @@ def test_interrupted_commit_leaves_store_unchanged(settings, tmp_path, monkeypat
 
     monkeypatch.setattr("pyoxigraph.Store.bulk_extend", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        load(settings, pages)
+        load(any_store, pages)
     monkeypatch.undo()
-    store = OxigraphStore(settings.store)
+    store = open_store(any_store)
     assert snapshot(store) == before
-    assert store.live_directory == generation
-    assert [p.name for p in settings.store.glob("gen-*")] == [generation.name]
+    assert store.snapshot().version == version
+    if not any_store.is_remote:  # the abandoned generation is gone
+        live = Path(str(store.snapshot().directory)).name
+        assert [p.name for p in any_store.store_dir.glob("gen-*")] == [live]
 
 
 def test_one_writer_at_a_time(settings):
@@ -141,8 +155,8 @@ def test_one_writer_at_a_time(settings):
 
     from kg.errors import StoreError
 
-    settings.store.mkdir(parents=True)
-    with (settings.store / "write.lock").open("w") as held:
+    settings.store_dir.mkdir(parents=True)
+    with (settings.store_dir / "write.lock").open("w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(StoreError, match="another kg process is writing"):
             load(settings, SAMPLE)
@@ -161,15 +175,15 @@ def test_previous_generation_stays_for_open_readers(settings, tmp_path):
     load(settings, SAMPLE, pages)  # unchanged: no new generation
     (pages / "A0005.txt").write_bytes((SAMPLE / SEED_WITH_PARENT).read_bytes())
     load(settings, pages)
-    generations = sorted(p.name for p in settings.store.glob("gen-*"))
+    generations = sorted(p.name for p in settings.store_dir.glob("gen-*"))
     assert generations == ["gen-000001", "gen-000002", "gen-000003"]  # all replaced recently
     assert len(list(reader.query(f"SELECT * WHERE {{ ?s {navigator_id} ?id }}"))) == 2
     # Once generation 2 was written long enough ago, generation 1 goes at the next commit.
     old = time.time() - RETENTION - 1
-    os.utime(settings.store / "gen-000002", (old, old))
+    os.utime(settings.store_dir / "gen-000002", (old, old))
     (pages / "A0006.txt").write_bytes((SAMPLE / SEED_WITH_PARENT).read_bytes())
     load(settings, pages)
-    generations = sorted(p.name for p in settings.store.glob("gen-*"))
+    generations = sorted(p.name for p in settings.store_dir.glob("gen-*"))
     assert generations == ["gen-000002", "gen-000003", "gen-000004"]
 
 
@@ -240,21 +254,21 @@ def test_two_files_with_one_name_are_refused(settings, tmp_path):
     assert store.live_directory is None
 
 
-def test_update_commits_atomically(settings):
+def test_update_commits_atomically(any_store):
     from kg.errors import QueryError
 
-    _, store = load(settings, SAMPLE)
-    before, generation = snapshot(store), store.live_directory
+    _, store = load(any_store, SAMPLE)
+    before, version = snapshot(store), store.snapshot().version
     with pytest.raises(QueryError, match="invalid SPARQL update"):
         store.update("INSERT DATA { <urn:a> <urn:b> }")
-    assert snapshot(store) == before and store.live_directory == generation
+    assert snapshot(store) == before and store.snapshot().version == version
     store.update('INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } }')
     assert count(store, '?x rdfs:label "a" FILTER(?x = <urn:a>)') == 1
-    assert store.live_directory != generation
+    assert store.snapshot().version != version
 
 
-def test_update_keeps_the_default_graph_the_union_of_named_graphs(settings):
-    _, store = load(settings, SAMPLE)
+def test_update_keeps_the_default_graph_the_union_of_named_graphs(any_store):
+    _, store = load(any_store, SAMPLE)
 
     def triples():
         return len(list(store.reader().quads_for_pattern(None, None, None, DefaultGraph())))
@@ -270,10 +284,10 @@ def test_update_keeps_the_default_graph_the_union_of_named_graphs(settings):
     assert triples() == before  # a direct write into the default graph is replaced
 
 
-def test_a_failed_update_leaves_no_open_generation_behind(settings):
+def test_a_failed_update_leaves_no_open_generation_behind(any_store):
     from kg.errors import QueryError
 
-    _, store = load(settings, SAMPLE)
+    _, store = load(any_store, SAMPLE)
     failures = []
     try:
         store.update("DROP GRAPH <urn:kg:none>")

@@ -10,6 +10,7 @@ To check this harness against another server, KG_PROTOCOL_TARGET=oxigraph:/path/
 `oxigraph serve` (endpoints /query and /update, no authentication) instead of `kg serve`.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -26,6 +27,7 @@ import httpx
 import pytest
 import rdflib
 from conftest import SHARED
+from engines import oxigraph, remote_env
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from server_process import ServerProcess
 from w3c_protocol import (
@@ -36,6 +38,9 @@ from w3c_protocol import (
     graph_triples,
     load_manifest,
 )
+
+from kg.remote.version import version_graph
+from kg.settings import Settings
 
 pytestmark = pytest.mark.shared
 
@@ -66,10 +71,11 @@ class Target:
     """A server to test: how to start it, and where its endpoints are."""
 
     name: str
-    command: Callable[[Path, str], list[str]]  # (store directory, update token) -> argv
+    command: Callable[[str, str], list[str]]  # (store, update token) -> argv
     ready_path: str
     query_path: str
     update_path: str
+    on_engine: bool = False  # kg's store is an Oxigraph server the fixture starts
 
     def endpoint(self, request: ProtocolRequest) -> str:
         # The protocol binds updates to POST only: a GET is a query operation, whatever it holds
@@ -79,11 +85,19 @@ class Target:
         return self.query_path
 
 
-def target() -> Target:
-    chosen = os.environ.get("KG_PROTOCOL_TARGET", "kg")
-    if chosen == "kg":
+def targets() -> list[Target]:
+    """kg on its embedded store and on an Oxigraph server, or the server KG_PROTOCOL_TARGET
+    names."""
+    chosen = os.environ.get("KG_PROTOCOL_TARGET")
+    if chosen is None:
+        return [target("kg"), target("kg-on-oxigraph")]
+    return [target(chosen)]
+
+
+def target(chosen: str) -> Target:
+    if chosen in ("kg", "kg-on-oxigraph"):
         return Target(
-            name="kg serve",
+            name="kg serve" if chosen == "kg" else "kg serve on oxigraph serve",
             command=lambda store, token: [
                 sys.executable,
                 "-m",
@@ -101,6 +115,7 @@ def target() -> Target:
             ready_path="/health",
             query_path="/sparql",
             update_path="/sparql",
+            on_engine=chosen == "kg-on-oxigraph",
         )
     if chosen.startswith("oxigraph:"):
         binary = chosen.removeprefix("oxigraph:")
@@ -118,7 +133,9 @@ def target() -> Target:
             query_path="/query",
             update_path="/update",
         )
-    raise pytest.UsageError(f"KG_PROTOCOL_TARGET={chosen!r}: expected kg or oxigraph:/path")
+    raise pytest.UsageError(
+        f"KG_PROTOCOL_TARGET={chosen!r}: expected kg, kg-on-oxigraph or oxigraph:/path"
+    )
 
 
 @dataclass
@@ -164,22 +181,35 @@ class Server:
             headers={"Content-Type": "application/sparql-query", "Accept": RESULTS_JSON},
         )
         assert response.is_success, f"setup check query failed:\n{_describe(response)}"
-        return {
+        quads = {
             tuple(_json_term(row[name]) for name in ("g", "s", "p", "o"))
             for row in response.json()["results"]["bindings"]
         }
+        # On an engine, kg keeps the data version in a graph of its own (kg.remote.version).
+        kept = f"<{version_graph(Settings().base_iri).value}>"
+        return {quad for quad in quads if not (self.target.on_engine and quad[0] == kept)}
 
 
-@pytest.fixture(scope="module")
-def server(shared: Path, tmp_path_factory: pytest.TempPathFactory):
-    chosen = target()
-    store = tmp_path_factory.mktemp("protocol") / "store"
-    store.mkdir()
+@pytest.fixture(scope="module", params=targets(), ids=lambda target: target.name)
+def server(shared: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    chosen: Target = request.param
+    folder = tmp_path_factory.mktemp("protocol")
     token = secrets.token_urlsafe(24)
-    with (
-        ServerProcess(chosen.command(store, token), ready_path=chosen.ready_path) as process,
-        httpx.Client(timeout=30, follow_redirects=True, trust_env=False) as client,
-    ):
+    with contextlib.ExitStack() as stack:
+        env = None
+        if chosen.on_engine:
+            engine = stack.enter_context(oxigraph(folder))
+            store, env = "sparql+" + engine.url, remote_env(engine, folder)
+        else:
+            (folder / "store").mkdir()
+            store = str(folder / "store")
+        command = chosen.command(store, token)
+        process = stack.enter_context(ServerProcess(command, env=env, ready_path=chosen.ready_path))
+        yield from _serving(chosen, process, token)
+
+
+def _serving(chosen: Target, process: ServerProcess, token: str):
+    with httpx.Client(timeout=30, follow_redirects=True, trust_env=False) as client:
         # The manifest's headers only: httpx's default "Accept: */*" would hide whether the
         # server picks a sensible default format by itself.
         del client.headers["Accept"]

@@ -24,7 +24,7 @@ from kg.errors import InputError, QueryError
 from kg.load import Loader
 from kg.named_queries import NamedQuery, QueryFileError, read_query
 from kg.settings import DEFAULT_BASE_IRI, Settings
-from kg.store import OxigraphStore
+from kg.store import GraphStore, OxigraphStore
 from kg.validation import Term
 from kg.validation_report import compact
 from kg.vocab import KG, PREFIXES, XSD
@@ -111,7 +111,7 @@ def run_checks(dataset: Store, directory: Path, base_iri: str = DEFAULT_BASE_IRI
     return CheckReport(tuple(results))
 
 
-def check_store(store: OxigraphStore, settings: Settings | None = None) -> CheckReport:
+def check_store(store: GraphStore, settings: Settings | None = None) -> CheckReport:
     """Runs the checks of `settings` (`queries_dir/checks`, base IRI) against the live store."""
     settings = settings or Settings()
     return run_checks(store.reader(), checks_dir(settings), settings.base_iri)

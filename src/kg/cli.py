@@ -36,7 +36,8 @@ from kg.reasoning import Regime
 from kg.settings import Settings
 from kg.sssom import crosswalk_rows, sssom_tsv
 from kg.stats import store_stats
-from kg.store import OxigraphStore
+from kg.store import GraphStore
+from kg.stores import open_store
 from kg.taxonomy import load_vocabulary
 from kg.validation import Engine, Severity, ValidationReport, Validator
 from kg.validation_report import WRITERS, summary, write_text
@@ -61,8 +62,8 @@ def _settings(ctx: click.Context) -> Settings:
     return ctx.obj
 
 
-def _store(ctx: click.Context) -> OxigraphStore:
-    return OxigraphStore(_settings(ctx).store)
+def _store(ctx: click.Context) -> GraphStore:
+    return open_store(_settings(ctx))
 
 
 def _settings_error(error: ValueError) -> click.UsageError:
@@ -81,14 +82,14 @@ def _settings_error(error: ValueError) -> click.UsageError:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--store",
-    type=click.Path(file_okay=False, path_type=Path),
     envvar="KG_STORE",
-    help="Store directory  [env KG_STORE; default .kg/store]",
+    help="Store directory, or a SPARQL engine as sparql+http://HOST:PORT  "
+    "[env KG_STORE; default .kg/store]",
 )
 @click.option("--base-iri", envvar="KG_BASE_IRI", help="Base of data IRIs  [env KG_BASE_IRI]")
 @click.version_option(package_name="kg")
 @click.pass_context
-def cli(ctx: click.Context, store: Path | None, base_iri: str | None) -> None:
+def cli(ctx: click.Context, store: str | None, base_iri: str | None) -> None:
     """kg: a knowledge graph of AI risk mitigations."""
     overrides = {k: v for k, v in {"store": store, "base_iri": base_iri}.items() if v}
     try:

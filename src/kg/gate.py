@@ -8,7 +8,7 @@ from kg.errors import InputError
 from kg.load import Loader
 from kg.locate import locate
 from kg.settings import Settings
-from kg.store import OxigraphStore
+from kg.store import GraphStore, OxigraphStore
 from kg.validation import ValidationReport, Validator
 
 DEFAULT_MAX_RESULTS = 100
@@ -32,7 +32,7 @@ def validate_files(
 
 
 def validate_store(
-    store: OxigraphStore, validator: Validator, max_results: int | None
+    store: GraphStore, validator: Validator, max_results: int | None
 ) -> ValidationReport:
     dataset = store.reader()
     report = validator.validate_store(dataset).capped(max_results)

@@ -1,6 +1,7 @@
 """Settings read from `KG_*` environment variables (and CLI options that override them)."""
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -10,6 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The project root when kg runs from its source tree (the editable install the README uses).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
+REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
 DEFAULT_BASE_IRI = "https://w3id.org/airm-kg/"
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 MIN_TOKEN_LENGTH = 12
@@ -25,8 +27,24 @@ class Settings(BaseSettings):
 
     #: Base of every data IRI (mitigations, documents, taxonomies, graphs). Ends with '/'.
     base_iri: str = DEFAULT_BASE_IRI
-    #: Directory of the persistent store.
-    store: Path = Path(".kg/store")
+    #: The store: a directory (the embedded store), or a SPARQL engine as
+    #: `sparql+http(s)://HOST:PORT[/PATH]`, whose query, update and graph store services are at
+    #: PATH/query, PATH/update and PATH/store (Oxigraph server's layout) unless the
+    #: store_*_url settings say otherwise (see kg.remote).
+    store: str = ".kg/store"
+    #: Overrides of the remote engine's service URLs (Virtuoso: .../sparql for both).
+    store_query_url: str | None = None
+    store_update_url: str | None = None
+    store_graph_url: str | None = None
+    #: Credentials for the remote engine: a user and password (HTTP Basic) or a bearer token.
+    store_user: str | None = None
+    store_password: SecretStr | None = None
+    store_token: SecretStr | None = None
+    #: Seconds kg waits for the remote engine's answer to one request (loads included).
+    store_timeout: float = Field(default=300.0, gt=0)
+    #: Where kg keeps its own files for a remote store: its working copy (what a load is
+    #: validated and derived on before it is sent), exports, the search index.
+    store_workdir: Path = Path(".kg/remote")
     #: Directory holding the ontology and its SKOS taxonomies.
     ontology_dir: Path = PROJECT_ROOT / "ontology"
     #: Directory holding the SHACL shapes every load is validated against.
@@ -97,6 +115,32 @@ class Settings(BaseSettings):
                 "(an empty one would let anyone write)"
             )
         return value
+
+    @field_validator("store", mode="before")
+    @classmethod
+    def _store_is_a_directory_or_engine(cls, value: Any) -> str:
+        value = str(value) if isinstance(value, Path) else value
+        if not value:
+            raise ValueError("KG_STORE must name a directory or a sparql+http(s):// engine")
+        if "://" in value and not value.startswith(REMOTE_SCHEMES):
+            raise ValueError(
+                "KG_STORE must be a directory or a sparql+http:// or sparql+https:// URL, "
+                f"not a {value.split('://', 1)[0]}:// URL"
+            )
+        return value
+
+    @property
+    def is_remote(self) -> bool:
+        return self.store.startswith(REMOTE_SCHEMES)
+
+    @property
+    def store_dir(self) -> Path:
+        """Where kg's own files are: the store directory, or a remote store's working
+        directory (one per engine, so that two engines never share a working copy)."""
+        if not self.is_remote:
+            return Path(self.store)
+        engine = self.store.split("://", 1)[1].rstrip("/")
+        return self.store_workdir / re.sub(r"[^A-Za-z0-9.-]+", "_", engine)
 
     @field_validator("base_iri")
     @classmethod

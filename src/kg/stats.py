@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from kg.store import OxigraphStore
+from kg.store import GraphStore
 from kg.vocab import PREFIXES
 
 CLASS_COUNTS = """
@@ -19,7 +19,7 @@ def compact(iri: str) -> str:
     return iri
 
 
-def store_stats(store: OxigraphStore) -> dict[str, Any]:
+def store_stats(store: GraphStore) -> dict[str, Any]:
     triples = next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))["n"]
     return {
         "triples": int(triples.value),

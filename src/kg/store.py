@@ -16,7 +16,7 @@ import os
 import shutil
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -37,6 +37,8 @@ from pyoxigraph import (
 )
 
 from kg.errors import QueryError, StoreError
+from kg.remote.endpoints import Endpoints
+from kg.remote.reader import RemoteReader
 from kg.vocab import PREFIXES
 
 CURRENT = "current"
@@ -47,6 +49,9 @@ GENERATION_PREFIX = "gen-"
 #: Seconds a replaced generation stays readable (longer than any query may run).
 RETENTION = 600.0
 
+
+#: Makes the default graph the union of the named graphs.
+UNION = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 Select = Callable[[str], list[tuple]]
 
@@ -63,6 +68,8 @@ class Changeset:
     graphs: dict[NamedNode, list[Quad]] = field(default_factory=dict)
     derivations: list[Callable[[Select], dict[NamedNode, list[Quad]]]] = field(default_factory=list)
     checks: list[Callable[[Store], None]] = field(default_factory=list)
+    #: The graphs the commit set, derived ones included (filled while it runs).
+    written: set[NamedNode] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.graphs)
@@ -82,11 +89,14 @@ class Snapshot:
 
     version: str
     directory: str | None  # None before anything was committed: an empty dataset
+    remote: Endpoints | None = None  # a remote engine's, whose reads name no directory
 
     def open(self) -> Store:
         """A read-only handle on this state; the process keeps one open, reopened when a
-        snapshot of another version is asked for."""
+        snapshot of another version is asked for. On a remote engine, a reader that asks it."""
         global _handle
+        if self.remote is not None:
+            return RemoteReader(self.remote)  # type: ignore[return-value]
         if _handle is not None and _handle[0] == self:
             return _handle[1]
         _handle = None  # close the previous generation before opening the next
@@ -111,6 +121,9 @@ class GraphStore(Protocol):
     def snapshot(self) -> Snapshot:
         """The live state: its data version, and what a reader in any process opens."""
 
+    def reader(self) -> Store:
+        """A reader of the live state."""
+
     def query(self, sparql: str, **options: object) -> QueryResult: ...
 
     def update(self, sparql: str) -> None: ...
@@ -119,13 +132,17 @@ class GraphStore(Protocol):
 
     def quad_count(self) -> int: ...
 
+    def named_graphs(self) -> list[NamedNode]: ...
+
+    def bulk_load(self, path: Path, rdf_format: RdfFormat) -> None: ...
+
 
 class OxigraphStore:
     """A pyoxigraph store on disk, committed by generations (see the module docstring)."""
 
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self._current = directory / CURRENT
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+        self._current = self.directory / CURRENT
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -177,6 +194,16 @@ class OxigraphStore:
         the file must hold the default graph as the union of its named graphs, as
         `kg export --format nquads` plus its merged graph would)."""
         self._write_generation(lambda store: store.bulk_load(path=str(path), format=rdf_format))
+
+    def replace_all(self, quads: Iterable[Quad]) -> None:
+        """Commits a dataset of exactly these named graphs' quads (and their union)."""
+
+        def write(store: Store) -> None:
+            store.clear()
+            store.bulk_extend(q for q in quads if q.graph_name != DefaultGraph())
+            store.update(UNION)
+
+        self._write_generation(write)
 
     def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Applies a SPARQL update as one commit, then derives the default graph again from the
@@ -271,6 +298,7 @@ def export(
 
 def _apply_changes(store: Store, changes: Changeset) -> None:
     _replace_graphs(store, changes.graphs)
+    changes.written.update(changes.graphs)
     for derive in changes.derivations:
         derived = derive(lambda sparql: _select(store, sparql))
         _replace_graphs(
@@ -280,6 +308,7 @@ def _apply_changes(store: Store, changes: Changeset) -> None:
                 for graph, quads in derived.items()
             },
         )
+        changes.written.update(derived)
     for check in changes.checks:
         check(store)
 
@@ -292,7 +321,7 @@ def _apply_update(store: Store, sparql: str, base_iri: str | None) -> None:
     except (OSError, RuntimeError) as error:  # e.g. DROP of a graph that does not exist
         raise QueryError(f"SPARQL update failed: {error}") from None
     store.remove_graph(DefaultGraph())
-    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    store.update(UNION)
 
 
 def _replaced_at(generation: Path) -> float:

@@ -41,7 +41,8 @@ def create_app(settings: Settings, executor: Executor | None = None) -> FastAPI:
             settings.query_timeout,
             settings.query_timeout * WHOLE_GRAPH_TIME_FACTOR,
             Confinement(
-                network=bool(settings.service_allowlist), memory_bytes=settings.worker_memory
+                network=bool(settings.service_allowlist) or settings.is_remote,
+                memory_bytes=settings.worker_memory,
             ),
         )
         if executor is None:

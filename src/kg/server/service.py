@@ -27,7 +27,8 @@ from kg.server.protocol import Operation, ProtocolError
 from kg.server.sparql_tasks import ExportTask, QueryTask, Scope, StatisticsTask, UpdateTask
 from kg.server.task import Task
 from kg.settings import Settings
-from kg.store import RETENTION, OxigraphStore, Snapshot
+from kg.store import RETENTION, Snapshot
+from kg.stores import open_store
 
 #: Where exports of the graph store and dumps are written, inside the store directory.
 EXPORTS = "exports"
@@ -53,7 +54,7 @@ class Service:
     def __init__(self, settings: Settings, executor: Executor) -> None:
         self.settings = settings
         self.executor = executor
-        self.store = OxigraphStore(settings.store.resolve())
+        self.store = open_store(settings)
         self.cache = AnswerCache(settings.cache_bytes)
         self._statistics: tuple[str, dict] | None = None
         self._crashed: LRUCache = LRUCache(CRASHED_KEPT)
@@ -168,7 +169,7 @@ class Service:
         check_nesting(operation.text)
         await self.executor.run(
             UpdateTask(
-                store=str(self.settings.store),
+                settings=self.settings,
                 update=operation.text,
                 using=operation.default_graphs,
                 using_named=operation.named_graphs,
@@ -188,7 +189,7 @@ class Service:
         snapshot = self.snapshot()
         key = ("export", scope, format_name(choice))
         digest = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
-        target = self.settings.store / EXPORTS / snapshot.version / f"{digest}.export"
+        target = self.settings.store_dir / EXPORTS / snapshot.version / f"{digest}.export"
         if not target.exists():
             self._remove_stale_exports(snapshot.version)
             await self.executor.run(ExportTask(snapshot, scope, format_name(choice), str(target)))
@@ -197,7 +198,7 @@ class Service:
     def _remove_stale_exports(self, version: str) -> None:
         """Drops exports of other data versions once unused for the store's RETENTION, so that
         downloads still streaming from them finish."""
-        root = self.settings.store / EXPORTS
+        root = self.settings.store_dir / EXPORTS
         if not root.is_dir():
             return
         expired = time.time() - RETENTION

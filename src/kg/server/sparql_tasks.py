@@ -14,7 +14,9 @@ from kg.server.negotiation import RDF
 from kg.server.policy import check_services, prepare_update
 from kg.server.shapes_seen import shape_of
 from kg.server.task import Lane, Task
-from kg.store import OxigraphStore, Snapshot, export
+from kg.settings import Settings
+from kg.store import Snapshot, export
+from kg.stores import open_store
 from kg.vocab import PREFIXES
 
 
@@ -119,7 +121,7 @@ class StatisticsTask(Task):
 @dataclass(frozen=True)
 class UpdateTask(Task):
     lane: ClassVar[Lane] = Lane.WRITE
-    store: str  # the store directory: an update writes its next generation
+    settings: Settings  # the store's: an update writes its next generation
     update: str
     using: tuple[str, ...]
     using_named: tuple[str, ...]
@@ -135,7 +137,7 @@ class UpdateTask(Task):
             self.base_iri,
             PREFIXES,
         )
-        OxigraphStore(Path(self.store)).update(update, base_iri=self.base_iri)
+        open_store(self.settings).update(update, base_iri=self.base_iri)
 
 
 def graph_name(iri: str) -> NamedNode:

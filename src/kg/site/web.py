@@ -31,7 +31,7 @@ class Site:
         self.queries = load_queries(settings.queries_dir)
         self.notations = frozenset(load_vocabulary(settings.ontology_dir).categories)
         #: Where the search indexes are kept (one per data version), in the store directory.
-        self.search_dir = str(settings.store.resolve() / "search")
+        self.search_dir = str(settings.store_dir.resolve() / "search")
 
 
 def site_of(request: Request) -> Site:

@@ -1,0 +1,13 @@
+"""kg on a SPARQL engine it does not run (Oxigraph server, Virtuoso, ...), behind the same store
+interface as the embedded store, so loaders, validation, the CLI, the endpoint and the pages do
+not know which one runs.
+
+Reads go to the engine's query service (`reader.RemoteReader` answers what kg asks of a
+pyoxigraph store: queries, quad patterns, graphs, dumps). Writes are prepared where kg can
+check them: a working copy (an embedded store in `Settings.store_dir`) takes each commit exactly
+as the embedded store does — derivations, inferences, SHACL — and only a commit that passed is
+sent to the engine, as the change of the graphs it touched (`publish`), in one SPARQL Update
+request that also sets the data version (`version`). What a request guarantees depends on the
+engine (docs/scaling.md): Oxigraph applies a request in one transaction, so readers see the
+whole commit or none of it.
+"""

@@ -1,0 +1,231 @@
+"""A remote engine as kg's store: reads from it, commits prepared on a working copy and sent as
+one update request (see the package docstring)."""
+
+import fcntl
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
+
+from kg.errors import QueryError, StoreError
+from kg.remote.client import post
+from kg.remote.endpoints import Endpoints
+from kg.remote.reader import RemoteReader
+from kg.remote.terms import Skolem
+from kg.remote.version import new_version, read_version, version_query, version_update
+from kg.settings import Settings
+from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, export
+from kg.vocab import PREFIXES
+
+WORKING_COPY = "copy"
+#: The data version the working copy holds; empty when it may differ from the engine's.
+SYNCED = "copy.version"
+PUBLISH_LOCK = "publish.lock"
+#: Triples per INSERT DATA operation of an update request.
+BATCH = 10_000
+#: Bytes of an update request kept in memory before it is spooled to a temporary file.
+SPOOL_BYTES = 8 * 1024 * 1024
+
+
+class RemoteStore:
+    def __init__(self, settings: Settings) -> None:
+        self.endpoints = Endpoints.from_settings(settings)
+        self.workdir = settings.store_dir
+        self.working = OxigraphStore(self.workdir / WORKING_COPY)
+        self.skolem = Skolem(settings.base_iri)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def reader(self) -> RemoteReader:
+        return RemoteReader(self.endpoints)
+
+    def version(self) -> str | None:
+        try:
+            return read_version(self.reader()._rows(version_query(self.endpoints.base_iri)))
+        except SyntaxError as error:
+            raise StoreError(f"the SPARQL engine cannot be read: {error}") from None
+        except OSError as error:
+            raise StoreError(str(error)) from None
+
+    def snapshot(self) -> Snapshot:
+        return Snapshot(f"remote-{self.version() or 'empty'}", None, self.endpoints)
+
+    def query(self, sparql: str, **options: object) -> QueryResult:
+        try:
+            return self.reader().query(sparql, prefixes=PREFIXES, **options)  # type: ignore[return-value,arg-type]
+        except SyntaxError as error:
+            raise QueryError(f"invalid SPARQL: {error}") from None
+        except OSError as error:
+            raise QueryError(f"query failed: {error}") from None
+
+    def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
+        export(self.reader(), output, rdf_format)  # type: ignore[arg-type]
+
+    def quad_count(self) -> int:
+        return len(self.reader())
+
+    def named_graphs(self) -> list[NamedNode]:
+        return list(self.reader().named_graphs())
+
+    # --- writing ----------------------------------------------------------------------------
+
+    def commit(self, changes: Changeset) -> None:
+        if changes:
+            self._publishing(lambda: self.working.commit(changes), lambda _, __: changes.written)
+
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
+        self._publishing(lambda: self.working.update(sparql, base_iri=base_iri), _changed_graphs)
+
+    def bulk_load(self, path: Path, rdf_format: RdfFormat) -> None:
+        self._publishing(lambda: self.working.bulk_load(path, rdf_format), _changed_graphs)
+
+    def _publishing(
+        self, write: Callable[[], None], written: Callable[[Store, Store], Iterable[NamedNode]]
+    ) -> None:
+        """Runs `write` on the working copy (brought to the engine's version first), then sends
+        the graphs it changed to the engine; the working copy is marked unsynced when that
+        fails, so the next commit starts again from what the engine has."""
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        with self._lock():
+            engine_version = self.version()
+            synced = self.workdir / SYNCED
+            if not synced.exists() or synced.read_text() != (engine_version or "empty"):
+                self._refresh(engine_version)
+            before = self.working.snapshot()
+            write()
+            after = self.working.snapshot()
+            if after == before:
+                return
+            version = new_version()
+            synced.write_text("")
+            old, new = _open(before), _open(after)
+            graphs = sorted(set(written(old, new)), key=str)
+            try:
+                self._publish(old, new, graphs, version)
+            except SyntaxError as error:
+                raise StoreError(f"the SPARQL engine refused kg's update: {error}") from None
+            except OSError as error:
+                raise StoreError(f"the change could not be sent: {error}") from None
+            synced.write_text(version)
+
+    def _refresh(self, engine_version: str | None) -> None:
+        """Makes the working copy what the engine holds (every named graph but the version's)."""
+        reader = self.reader()
+        quads = (
+            q
+            for q in reader.quads_for_pattern(None, None, None, None)
+            if not isinstance(q.graph_name, DefaultGraph)
+        )
+        try:
+            self.working.replace_all(quads)
+        except (SyntaxError, OSError) as error:
+            raise StoreError(f"the store on the SPARQL engine cannot be read: {error}") from None
+        (self.workdir / SYNCED).write_text(engine_version or "empty")
+
+    def _publish(self, old: Store, new: Store, graphs: list[NamedNode], version: str) -> None:
+        """One SPARQL Update request: each changed graph dropped and written again, the default
+        graph (the union of the named graphs) changed by what left and joined it, the new
+        version. Written to a spooled file, sent from there."""
+        with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
+            for text in _update_request(self.skolem, old, new, graphs):
+                body.write(text.encode())
+            body.write(version_update(self.endpoints.base_iri, version).encode())
+            length = body.tell()
+            response = post(
+                self.endpoints, self.endpoints.update, body, "application/sparql-update",
+                length=length,
+            )  # fmt: skip
+            response.read()
+            response.close()
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        with (self.workdir / PUBLISH_LOCK).open("w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise StoreError(
+                    f"{self.workdir}: another kg process is writing the store"
+                ) from None
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _update_request(
+    skolem: Skolem, old: Store, new: Store, graphs: list[NamedNode]
+) -> Iterator[str]:
+    joined: set[tuple] = set()
+    for graph in graphs:
+        yield f"DROP SILENT GRAPH {graph} ;\n"
+        yield from _insert(skolem, new.quads_for_pattern(None, None, None, graph), graph)
+        for quad in new.quads_for_pattern(None, None, None, graph):
+            if not _has(old, quad):
+                joined.add(_triple(quad))
+    left = {
+        _triple(quad)
+        for graph in graphs
+        for quad in old.quads_for_pattern(None, None, None, graph)
+        if not _has(new, quad)
+    }
+    yield from _data("DELETE DATA", skolem, (Quad(*t) for t in left), None)
+    yield from _data("INSERT DATA", skolem, (Quad(*t) for t in joined), None)
+
+
+def _insert(skolem: Skolem, quads: Iterable[Quad], graph: NamedNode) -> Iterator[str]:
+    yield from _data("INSERT DATA", skolem, quads, graph)
+
+
+def _data(
+    operation: str, skolem: Skolem, quads: Iterable[Quad], graph: NamedNode | None
+) -> Iterator[str]:
+    """Operations of at most BATCH triples each."""
+    opening = f"{operation} {{ GRAPH {skolem.term(graph)} {{\n" if graph else f"{operation} {{\n"
+    closing = "} }" if graph else "}"
+    count = 0
+    for line in skolem.ntriples(quads):
+        if count == 0:
+            yield opening
+        yield line
+        count += 1
+        if count == BATCH:
+            yield closing + " ;\n"
+            count = 0
+    if count:
+        yield closing + " ;\n"
+
+
+def _has(store: Store, quad: Quad) -> bool:
+    """Whether the store's default graph (the union) has the quad's triple."""
+    found = store.quads_for_pattern(quad.subject, quad.predicate, quad.object, DefaultGraph())
+    return next(found, None) is not None
+
+
+def _triple(quad: Quad) -> tuple:
+    return quad.subject, quad.predicate, quad.object
+
+
+def _open(snapshot: Snapshot) -> Store:
+    return Store.read_only(snapshot.directory) if snapshot.directory else Store()
+
+
+def _changed_graphs(old: Store, new: Store) -> Iterator[NamedNode]:
+    """The named graphs whose content differs between two states (for writes that do not say
+    which graphs they touch: SPARQL updates, bulk loads)."""
+    graphs = {g for store in (old, new) for g in store.named_graphs() if isinstance(g, NamedNode)}
+    for graph in graphs:
+        if _digest(old, graph) != _digest(new, graph):
+            yield graph
+
+
+def _digest(store: Store, graph: NamedNode) -> tuple[int, int]:
+    quads = store.quads_for_pattern(None, None, None, graph)
+    count = total = 0
+    for quad in quads:
+        count += 1
+        total ^= hash((str(quad.subject), str(quad.predicate), str(quad.object)))
+    return count, total

@@ -1,0 +1,352 @@
+"""kg on a remote SPARQL engine (Oxigraph server): what the embedded store's contract tests
+(test_load_store) do not cover: the engine's version shared by every kg in front of it, working
+copies brought up to date, a load killed while it is being sent, blank nodes, credentials and
+errors, the CLI and `kg serve` on the engine."""
+
+import base64
+import http.server
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import SAMPLE
+from engines import oxigraph, remote_env, remote_settings
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QuerySolutions
+from server_process import ServerProcess, free_port
+
+from kg.errors import QueryError, StoreError
+from kg.load import Loader
+from kg.remote.endpoints import Endpoints
+from kg.remote.store import RemoteStore
+from kg.settings import Settings
+from kg.stores import open_store
+from kg.validation import Validator
+
+KG = [sys.executable, "-m", "kg"]
+SEED = "001_af4fa749e00a25f6.txt"
+
+
+@pytest.fixture
+def engine(tmp_path: Path):
+    with oxigraph(tmp_path) as server:
+        yield server
+
+
+def load(settings: Settings, *paths: Path, skip_invalid: bool = False):
+    loader = Loader(settings, open_store(settings), Validator.for_settings(settings))
+    sources = loader.vocabulary_sources() + loader.entry_sources(paths)
+    return loader.load(sources, skip_invalid=skip_invalid)
+
+
+def dataset(settings: Settings) -> set[tuple[str, ...]]:
+    """The store's quads as kg reads them, blank nodes and load times left out."""
+    return {
+        tuple("_" if isinstance(t, BlankNode) else str(t) for t in q)
+        for q in open_store(settings).reader().quads_for_pattern(None, None, None, None)
+        if q.predicate.value != "http://www.w3.org/ns/prov#generatedAtTime"
+    }
+
+
+def navigator_ids(settings: Settings) -> list[str]:
+    rows = open_store(settings).query("SELECT ?id WHERE { ?m kg:navigatorId ?id } ORDER BY ?id")
+    return [row["id"].value for row in rows]
+
+
+def engine_quads(engine: ServerProcess) -> set[str]:
+    """Every quad the engine holds, asked directly (not through kg)."""
+    query = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
+    answer = httpx.post(
+        engine.url + "/query",
+        data={"query": query},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert answer.status_code == 200, answer.text
+    return {
+        " ".join(row.get(v, {}).get("value", "") for v in ("s", "p", "o", "g"))
+        for row in answer.json()["results"]["bindings"]
+    }
+
+
+def test_kg_servers_in_front_of_one_engine_agree_on_its_version(engine, tmp_path):
+    first = remote_settings(engine, tmp_path / "one")
+    second = remote_settings(engine, tmp_path / "two")
+    assert open_store(first).snapshot().version == "remote-empty"
+    assert load(first, SAMPLE / SEED).committed
+    version = open_store(first).snapshot().version
+    assert version != "remote-empty"
+    assert open_store(second).snapshot().version == version
+    # The second one's working copy is brought to the engine's state before its commit: what
+    # the first one loaded stays, what the second one loads joins it.
+    assert load(second, SAMPLE).committed
+    local = Settings(store=tmp_path / "local")
+    assert load(local, SAMPLE).committed
+    assert navigator_ids(first) == navigator_ids(local) and len(navigator_ids(local)) == 2
+    assert dataset(first) == dataset(local)
+    latest = open_store(first).snapshot().version
+    assert latest not in (version, "remote-empty")
+    assert open_store(second).snapshot().version == latest
+
+
+def test_an_engine_changed_behind_kg_is_read_again(engine, tmp_path):
+    settings = remote_settings(engine, tmp_path)
+    assert load(settings, SAMPLE).committed
+    store = open_store(settings)
+    graphs = {g.value for g in store.named_graphs()}
+    # Someone drops a page's graph on the engine itself, and sets no version.
+    page = next(g for g in graphs if "/graph/file/" in g)
+    update = httpx.post(engine.url + "/update", content=f"DROP GRAPH <{page}>".encode(),
+                        headers={"Content-Type": "application/sparql-update"})  # fmt: skip
+    assert update.status_code == 204
+    # Unchanged files write nothing, by what the engine says is loaded: the page is loaded again.
+    report = load(settings, SAMPLE)
+    assert report.committed and report.unchanged == report.files - 1
+    assert page in {g.value for g in open_store(settings).named_graphs()}
+
+
+def test_blank_nodes_read_back_as_blank_nodes(engine, tmp_path):
+    remote = remote_settings(engine, tmp_path)
+    local = Settings(store=tmp_path / "local")
+    for settings in (remote, local):
+        assert load(settings, SAMPLE).committed
+    kinds = {}
+    for name, settings in (("remote", remote), ("local", local)):
+        reader = open_store(settings).reader()
+        blanks = {
+            q.subject for q in reader.quads_for_pattern(None, None, None, DefaultGraph())
+            if isinstance(q.subject, BlankNode)
+        }  # fmt: skip
+        # A blank node named in a later read is found again (OWL lists of the vocabulary).
+        described = sum(
+            len(list(reader.quads_for_pattern(b, None, None, DefaultGraph()))) for b in blanks
+        )
+        kinds[name] = (len(blanks), described)
+    assert kinds["remote"] == kinds["local"] and kinds["local"][0] > 0
+    # A SPARQL answer shows what the engine holds: skolem IRIs under the base.
+    rows = open_store(remote).query("SELECT ?s WHERE { ?s rdf:first ?x } LIMIT 1")
+    assert isinstance(rows, QuerySolutions)
+    (row,) = list(rows)
+    assert isinstance(row["s"], NamedNode)
+    assert row["s"].value.startswith(remote.base_iri + ".well-known/genid/")
+
+
+class _Relay(threading.Thread):
+    """A TCP relay to the engine that stops passing a client's request on once `limit` bytes of
+    a POST to /update went through (`held` is then set): kg, killed at that moment, has sent
+    half of its update."""
+
+    def __init__(self, target_port: int, limit: int) -> None:
+        super().__init__(daemon=True)
+        self.port = free_port()
+        self.target_port = target_port
+        self.limit = limit
+        self.held = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+
+    def run(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
+            threading.Thread(target=self._forward, args=(client, upstream), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            sink.close()
+
+    def _forward(self, client: socket.socket, upstream: socket.socket) -> None:
+        sent, is_update = 0, None
+        try:
+            while data := client.recv(65536):
+                if is_update is None:
+                    is_update = data.startswith(b"POST /update")
+                if is_update and sent + len(data) >= self.limit:
+                    upstream.sendall(data[: self.limit - sent])
+                    self.held.set()
+                    while client.recv(65536):  # the rest never reaches the engine
+                        pass
+                    break
+                upstream.sendall(data)
+                sent += len(data)
+        except OSError:
+            pass
+        finally:
+            upstream.close()  # the engine sees the request end before its body did
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.shared
+def test_a_load_killed_while_it_is_sent_leaves_the_engine_as_it_was(engine, tmp_path, corpus):
+    settings = remote_settings(engine, tmp_path)
+    assert load(settings, SAMPLE).committed
+    before, version = engine_quads(engine), open_store(settings).snapshot().version
+    relay = _Relay(engine.port, limit=256 * 1024)
+    relay.start()
+    env = {**remote_env(engine, tmp_path), "KG_STORE": f"sparql+http://127.0.0.1:{relay.port}"}
+    try:
+        process = subprocess.Popen([*KG, "load", "--skip-invalid", str(corpus)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
+        assert relay.held.wait(120), "kg never sent its update"
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+    finally:
+        relay.close()
+    assert engine_quads(engine) == before
+    assert open_store(settings).snapshot().version == version
+    # The next load starts from what the engine has, and lands whole.
+    assert load(settings, SAMPLE, corpus, skip_invalid=True).committed
+    assert open_store(settings).snapshot().version != version
+    local = Settings(store=tmp_path / "local")
+    assert load(local, SAMPLE, corpus, skip_invalid=True).committed
+    assert dataset(settings) == dataset(local)
+
+
+def test_settings_name_the_engine_services_and_credentials(tmp_path):
+    oxigraph_layout = Endpoints.from_settings(Settings(store="sparql+http://127.0.0.1:7878/"))
+    assert (oxigraph_layout.query, oxigraph_layout.update, oxigraph_layout.graph) == (
+        "http://127.0.0.1:7878/query",
+        "http://127.0.0.1:7878/update",
+        "http://127.0.0.1:7878/store",
+    )
+    virtuoso = Endpoints.from_settings(
+        Settings(
+            store="sparql+https://example.org:8890",
+            store_query_url="https://example.org:8890/sparql",
+            store_update_url="https://example.org:8890/sparql-auth",
+            store_user="dba",
+            store_password="secret-password",
+        )
+    )
+    assert (virtuoso.query, virtuoso.update) == (
+        "https://example.org:8890/sparql",
+        "https://example.org:8890/sparql-auth",
+    )
+    assert virtuoso.authorization == "Basic " + base64.b64encode(b"dba:secret-password").decode()
+    assert "secret" not in repr(virtuoso)
+    bearer = Endpoints.from_settings(Settings(store="sparql+http://h:1", store_token="t0ken-t0ken"))
+    assert bearer.authorization == "Bearer t0ken-t0ken"
+    with pytest.raises(ValueError, match="sparql\\+http:// or sparql\\+https://"):
+        Settings(store="ftp://example.org/store")
+    assert Settings(store=tmp_path).store_dir == tmp_path
+
+
+def test_credentials_are_sent_and_a_refusal_is_reported(tmp_path):
+    seen: list[str | None] = []
+
+    class Refusing(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            seen.append(self.headers.get("Authorization"))
+            self.send_response(401)
+            self.end_headers()
+            self.wfile.write(b"wrong password")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings(
+            store=f"sparql+http://127.0.0.1:{server.server_port}",
+            store_workdir=tmp_path,
+            store_token="t0ken-t0ken",
+        )
+        with pytest.raises(StoreError, match="refused kg's credentials \\(wrong password\\)"):
+            open_store(settings).snapshot()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert seen == ["Bearer t0ken-t0ken"]
+
+
+def test_an_unreachable_engine_is_a_clear_error(tmp_path):
+    settings = Settings(store=f"sparql+http://127.0.0.1:{free_port()}", store_workdir=tmp_path)
+    store = RemoteStore(settings)
+    with pytest.raises(StoreError, match="cannot be reached"):
+        store.snapshot()
+    with pytest.raises(QueryError, match="cannot be reached"):
+        store.query("ASK {}")
+    env = {**os.environ, "KG_STORE": settings.store, "KG_STORE_WORKDIR": str(tmp_path)}
+    done = subprocess.run([*KG, "load", str(SAMPLE)], env=env, capture_output=True, check=False)
+    assert done.returncode == 2
+    assert b"cannot be reached" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_an_invalid_query_is_reported_as_one(engine, tmp_path):
+    store = open_store(remote_settings(engine, tmp_path))
+    with pytest.raises(QueryError, match="invalid SPARQL"):
+        store.query("SELEC * WHERE { ?s ?p ?o }")
+
+
+def test_the_cli_on_the_engine(engine, tmp_path):
+    env = remote_env(engine, tmp_path)
+
+    def kg(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*KG, *args], env=env, capture_output=True, check=False)
+
+    assert kg("load", str(SAMPLE)).returncode == 0
+    answer = kg(
+        "query", "--format", "json", "SELECT ?id WHERE { ?m kg:navigatorId ?id } ORDER BY ?id"
+    )
+    assert answer.returncode == 0, answer.stderr
+    assert [
+        row["id"]["value"] for row in json.loads(answer.stdout)["results"]["bindings"]
+    ] == navigator_ids(remote_settings(engine, tmp_path))
+    assert kg("validate").returncode == 0
+    assert kg("check").returncode == 0
+    exported = kg("export", "--format", "nquads")
+    assert exported.returncode == 0 and b"/graph/file/" in exported.stdout
+    bad = subprocess.run([*KG, "--store", "ftp://x/y", "stats"], capture_output=True, check=False)
+    assert bad.returncode == 2 and b"sparql+http://" in bad.stderr
+
+
+def test_kg_serve_on_the_engine(engine, tmp_path):
+    env = remote_env(engine, tmp_path)
+    subprocess.run([*KG, "load", str(SAMPLE)], env=env, check=True, capture_output=True)
+    token = "update-token-for-tests"
+    command = [*KG, "serve", "--port", "{port}", "--update-token", token]
+    with ServerProcess(command, env=env) as server, httpx.Client(base_url=server.url) as client:
+        home = client.get("/")
+        assert home.status_code == 200 and "mitigation" in home.text.lower()
+        tag = home.headers["etag"]
+        mitigation = next(
+            iter(
+                open_store(remote_settings(engine, tmp_path)).query(
+                    "SELECT ?m WHERE { ?m kg:navigatorId ?id } ORDER BY ?id LIMIT 1"
+                )
+            )
+        )["m"].value
+        path = mitigation.removeprefix("https://w3id.org/airm-kg")
+        page = client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and "<h1" in page.text
+        turtle = client.get(path, headers={"Accept": "text/turtle"})
+        assert turtle.status_code == 200 and mitigation in turtle.text
+        answer = client.get("/sparql", params={"query": "SELECT (COUNT(*) AS ?n) { ?m a kg:Mitigation }"},
+                            headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert answer.status_code == 200
+        assert int(answer.json()["results"]["bindings"][0]["n"]["value"]) == 8
+        update = client.post("/sparql", data={"update": 'INSERT DATA { GRAPH <urn:g> { <urn:a> rdfs:label "a" } }'},
+                             headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert update.status_code in (200, 204), update.text
+        assert client.get("/").headers["etag"] != tag
+        count = client.get("/sparql", params={"query": "ASK { <urn:a> rdfs:label 'a' }"},
+                           headers={"Accept": "application/sparql-results+json"})  # fmt: skip
+        assert count.json()["boolean"] is True
+        invalid = client.get("/sparql", params={"query": "SELEC"})
+        assert invalid.status_code == 400
