@@ -350,3 +350,75 @@ def test_kg_serve_on_the_engine(engine, tmp_path):
         assert count.json()["boolean"] is True
         invalid = client.get("/sparql", params={"query": "SELEC"})
         assert invalid.status_code == 400
+
+
+def test_kg_serve_answers_503_while_the_engine_is_away(tmp_path):
+    with oxigraph(tmp_path) as engine:
+        env = remote_env(engine, tmp_path)
+        subprocess.run([*KG, "load", str(SAMPLE)], env=env, check=True, capture_output=True)
+        server = ServerProcess([*KG, "serve", "--port", "{port}"], env=env).start()
+    try:  # the engine has stopped; kg still runs
+        with httpx.Client(base_url=server.url) as client:
+            for path in ("/", "/sparql?query=ASK%7B%7D"):
+                answer = client.get(path, headers={"Cache-Control": "no-cache"})
+                assert answer.status_code == 503, (path, answer.text)
+                assert "cannot be reached" in answer.text
+    finally:
+        server.stop()
+
+
+def engine_graphs(engine: ServerProcess) -> set[str]:
+    return {quad.split(" ")[3] for quad in engine_quads(engine)} - {""}
+
+
+def test_a_change_larger_than_a_request_is_staged_then_moved_in_one(engine, tmp_path, monkeypatch):
+    monkeypatch.setattr("kg.remote.store.REQUEST_BYTES", 20_000)
+    sent: list[int] = []
+    real_send = RemoteStore._send
+
+    def counted(self, body):
+        sent.append(body.tell())
+        real_send(self, body)
+
+    monkeypatch.setattr(RemoteStore, "_send", counted)
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for page in SAMPLE.glob("*.txt"):
+        (pages / page.name).write_bytes(page.read_bytes())
+    remote, local = remote_settings(engine, tmp_path), Settings(store=tmp_path / "local")
+    for settings in (remote, local):
+        assert load(settings, pages).committed
+    assert len(sent) > 3 and max(sent) < 20_000 + 400_000  # cut between operations
+    assert dataset(remote) == dataset(local)
+    # A replaced page: what leaves the default graph is staged too.
+    page = pages / SEED
+    page.write_text(page.read_text(encoding="utf-8").replace("Developer\n", "Deployer\n"))
+    for settings in (remote, local):
+        assert load(settings, pages).committed
+    assert dataset(remote) == dataset(local)
+    assert not [g for g in engine_graphs(engine) if "/graph/staging/" in g]
+
+
+def test_a_staged_change_that_fails_leaves_the_engine_as_it_was(engine, tmp_path, monkeypatch):
+    settings = remote_settings(engine, tmp_path)
+    assert load(settings, SAMPLE / SEED).committed
+    before = engine_quads(engine)
+    monkeypatch.setattr("kg.remote.store.REQUEST_BYTES", 20_000)
+    real_send = RemoteStore._send
+    calls = []
+
+    def failing(self, body):
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("connection reset by the test")
+        real_send(self, body)
+
+    monkeypatch.setattr(RemoteStore, "_send", failing)
+    with pytest.raises(StoreError, match="connection reset by the test"):
+        load(settings, SAMPLE)
+    assert engine_quads(engine) == before  # staged graphs dropped, nothing moved
+    monkeypatch.setattr(RemoteStore, "_send", real_send)
+    assert load(settings, SAMPLE).committed  # the working copy is read again first
+    local = Settings(store=tmp_path / "local")
+    assert load(local, SAMPLE).committed
+    assert dataset(settings) == dataset(local)

@@ -11,4 +11,4 @@ def open_store(settings: Settings) -> GraphStore:
         from kg.remote.store import RemoteStore  # noqa: PLC0415 (only a remote store needs it)
 
         return RemoteStore(settings)
-    return OxigraphStore(Path(settings.store))
+    return OxigraphStore(Path(settings.store).resolve())

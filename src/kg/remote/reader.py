@@ -27,7 +27,7 @@ from pyoxigraph import (
 from kg.remote.client import post
 from kg.remote.endpoints import Endpoints
 from kg.remote.terms import Skolem
-from kg.remote.version import version_graph
+from kg.remote.version import STAGING, version_graph
 
 RESULTS = QueryResultsFormat.JSON
 #: Results for SELECT and ASK, N-Triples for CONSTRUCT and DESCRIBE: the engine picks by form.
@@ -57,6 +57,9 @@ class RemoteReader:
         self.skolem = Skolem(endpoints.base_iri)
         #: kg's own record of the data version: in the engine, hidden from kg's reads.
         self.version_graph = version_graph(endpoints.base_iri)
+        #: Graphs a change sent in several requests waits in (kg.remote.store.Staging).
+        self.staging = endpoints.base_iri + STAGING
+        self._unstaged = f'!STRSTARTS(STR(?g), "{self.staging}")'
 
     # --- SPARQL -------------------------------------------------------------------------------
 
@@ -121,15 +124,19 @@ class RemoteReader:
             )
 
     def _named(self, pattern: str) -> str:
-        return f"GRAPH ?g {{ {pattern} }} FILTER(?g != {self.version_graph})"
+        return f"GRAPH ?g {{ {pattern} }} FILTER(?g != {self.version_graph} && {self._unstaged})"
 
     def named_graphs(self) -> Iterator[NamedNode]:
         for row in self._rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
-            if row["g"] != self.version_graph:
+            if self._is_data(row["g"]):
                 yield row["g"]
 
+    def _is_data(self, graph: NamedNode) -> bool:
+        """Not one of kg's own graphs in the engine (the version, staged changes)."""
+        return graph != self.version_graph and not graph.value.startswith(self.staging)
+
     def contains_named_graph(self, graph: NamedNode) -> bool:
-        if graph == self.version_graph:
+        if not self._is_data(graph):
             return False
         result = self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
         return bool(result)

@@ -4,7 +4,7 @@ one update request (see the package docstring)."""
 import fcntl
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -15,7 +15,7 @@ from kg.remote.client import post
 from kg.remote.endpoints import Endpoints
 from kg.remote.reader import RemoteReader
 from kg.remote.terms import Skolem
-from kg.remote.version import new_version, read_version, version_query, version_update
+from kg.remote.version import STAGING, new_version, read_version, version_query, version_update
 from kg.settings import Settings
 from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, export
 from kg.vocab import PREFIXES
@@ -24,8 +24,10 @@ WORKING_COPY = "copy"
 #: The data version the working copy holds; empty when it may differ from the engine's.
 SYNCED = "copy.version"
 PUBLISH_LOCK = "publish.lock"
-#: Triples per INSERT DATA operation of an update request.
-BATCH = 10_000
+#: Triples per INSERT DATA operation of an update request (engines parse each as one statement).
+BATCH = 2_000
+#: Bytes of one update request (Oxigraph server refuses bodies over 128 MiB).
+REQUEST_BYTES = 64 * 1024 * 1024
 #: Bytes of an update request kept in memory before it is spooled to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -126,20 +128,54 @@ class RemoteStore:
         (self.workdir / SYNCED).write_text(engine_version or "empty")
 
     def _publish(self, old: Store, new: Store, graphs: list[NamedNode], version: str) -> None:
-        """One SPARQL Update request: each changed graph dropped and written again, the default
+        """The change as SPARQL Update: each changed graph dropped and written again, the default
         graph (the union of the named graphs) changed by what left and joined it, the new
-        version. Written to a spooled file, sent from there."""
-        with tempfile.SpooledTemporaryFile(SPOOL_BYTES) as body:
+        version. In one request when it fits REQUEST_BYTES; else written first into staging
+        graphs by as many requests as it takes, then moved into place by one small request."""
+        final = version_update(self.endpoints.base_iri, version)
+        with _spooled() as body:
             for text in _update_request(self.skolem, old, new, graphs):
                 body.write(text.encode())
-            body.write(version_update(self.endpoints.base_iri, version).encode())
-            length = body.tell()
-            response = post(
-                self.endpoints, self.endpoints.update, body, "application/sparql-update",
-                length=length,
-            )  # fmt: skip
-            response.read()
-            response.close()
+                if body.tell() > REQUEST_BYTES:
+                    break
+            else:
+                body.write(final.encode())
+                self._send(body)
+                return
+        staging = Staging(self.endpoints.base_iri, version, graphs)
+        try:
+            self._send_in_parts(_update_request(self.skolem, old, new, graphs, staging))
+            with _spooled() as body:
+                body.write((staging.finish() + final).encode())
+                self._send(body)
+        except BaseException:
+            with suppress(OSError, SyntaxError), _spooled() as body:
+                body.write(staging.drop().encode())
+                self._send(body)
+            raise
+
+    def _send_in_parts(self, texts: Iterable[str]) -> None:
+        """Requests of about REQUEST_BYTES, cut between operations."""
+        body = _spooled()
+        try:
+            for text in texts:
+                body.write(text.encode())
+                if text.endswith(";\n") and body.tell() >= REQUEST_BYTES:
+                    self._send(body)
+                    body.close()
+                    body = _spooled()
+            if body.tell():
+                self._send(body)
+        finally:
+            body.close()
+
+    def _send(self, body: IO[bytes]) -> None:
+        length = body.tell()
+        response = post(
+            self.endpoints, self.endpoints.update, body, "application/sparql-update", length=length
+        )
+        response.read()
+        response.close()
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
@@ -156,28 +192,71 @@ class RemoteStore:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+class Staging:
+    """Where a change too large for one request is written before one request moves it into
+    place: a graph per changed graph, and what joins and leaves the default graph."""
+
+    def __init__(self, base_iri: str, version: str, graphs: list[NamedNode]) -> None:
+        prefix = f"{base_iri}{STAGING}{version}/"
+        self.graphs = {graph: NamedNode(f"{prefix}{n}") for n, graph in enumerate(graphs)}
+        self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
+
+    def finish(self) -> str:
+        operations = []
+        for graph, staged in self.graphs.items():
+            operations += [f"DROP SILENT GRAPH {graph}", f"MOVE SILENT {staged} TO {graph}"]
+        operations += [
+            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {self.left} {{ ?s ?p ?o }} }}",
+            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {self.joined} {{ ?s ?p ?o }} }}",
+            f"DROP SILENT GRAPH {self.left}",
+            f"DROP SILENT GRAPH {self.joined}",
+        ]
+        return " ;\n".join(operations) + " ;\n"
+
+    def drop(self) -> str:
+        staged = [*self.graphs.values(), self.joined, self.left]
+        return " ;\n".join(f"DROP SILENT GRAPH {graph}" for graph in staged)
+
+
 def _update_request(
-    skolem: Skolem, old: Store, new: Store, graphs: list[NamedNode]
+    skolem: Skolem,
+    old: Store,
+    new: Store,
+    graphs: list[NamedNode],
+    staging: Staging | None = None,
 ) -> Iterator[str]:
+    """The operations of a change, straight into place, or into `staging`'s graphs."""
     joined: set[tuple] = set()
+    first = _is_empty(old)  # into an empty engine: the new default graph is all that joins
     for graph in graphs:
-        yield f"DROP SILENT GRAPH {graph} ;\n"
-        yield from _insert(skolem, new.quads_for_pattern(None, None, None, graph), graph)
+        if staging is None:
+            yield f"DROP SILENT GRAPH {graph} ;\n"
+        target = graph if staging is None else staging.graphs[graph]
+        yield from _data(
+            "INSERT DATA", skolem, new.quads_for_pattern(None, None, None, graph), target
+        )
+        if first:
+            continue
         for quad in new.quads_for_pattern(None, None, None, graph):
             if not _has(old, quad):
                 joined.add(_triple(quad))
+    into = None if staging is None else staging.joined
+    if first:
+        default = new.quads_for_pattern(None, None, None, DefaultGraph())
+        yield from _data("INSERT DATA", skolem, default, into)
+        return
     left = {
         _triple(quad)
         for graph in graphs
         for quad in old.quads_for_pattern(None, None, None, graph)
         if not _has(new, quad)
     }
-    yield from _data("DELETE DATA", skolem, (Quad(*t) for t in left), None)
-    yield from _data("INSERT DATA", skolem, (Quad(*t) for t in joined), None)
-
-
-def _insert(skolem: Skolem, quads: Iterable[Quad], graph: NamedNode) -> Iterator[str]:
-    yield from _data("INSERT DATA", skolem, quads, graph)
+    removed = (Quad(*t) for t in left)
+    if staging is None:
+        yield from _data("DELETE DATA", skolem, removed, None)
+    else:
+        yield from _data("INSERT DATA", skolem, removed, staging.left)
+    yield from _data("INSERT DATA", skolem, (Quad(*t) for t in joined), into)
 
 
 def _data(
@@ -205,8 +284,16 @@ def _has(store: Store, quad: Quad) -> bool:
     return next(found, None) is not None
 
 
+def _is_empty(store: Store) -> bool:
+    return next(store.quads_for_pattern(None, None, None, None), None) is None
+
+
 def _triple(quad: Quad) -> tuple:
     return quad.subject, quad.predicate, quad.object
+
+
+def _spooled() -> IO[bytes]:
+    return tempfile.SpooledTemporaryFile(SPOOL_BYTES)  # type: ignore[return-value]
 
 
 def _open(snapshot: Snapshot) -> Store:
@@ -217,6 +304,9 @@ def _changed_graphs(old: Store, new: Store) -> Iterator[NamedNode]:
     """The named graphs whose content differs between two states (for writes that do not say
     which graphs they touch: SPARQL updates, bulk loads)."""
     graphs = {g for store in (old, new) for g in store.named_graphs() if isinstance(g, NamedNode)}
+    if _is_empty(old):
+        yield from graphs
+        return
     for graph in graphs:
         if _digest(old, graph) != _digest(new, graph):
             yield graph

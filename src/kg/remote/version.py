@@ -9,6 +9,8 @@ from pyoxigraph import Literal, NamedNode, QuerySolutions
 from kg.vocab import OWL
 
 VERSION_GRAPH = "graph/version"
+#: Where a change sent in several requests waits before one request moves it into place.
+STAGING = "graph/staging/"
 
 
 def version_graph(base_iri: str) -> NamedNode:
