@@ -6,6 +6,8 @@ call is one request: a page's reads are not isolated from a commit that lands be
 they are on the embedded store (its ETag still names the version read first).
 """
 
+import io
+import re
 import urllib.parse
 from collections.abc import Iterator, Mapping, Sequence
 from typing import IO
@@ -19,6 +21,7 @@ from pyoxigraph import (
     QuerySolutions,
     RdfFormat,
     Triple,
+    Variable,
     parse,
     parse_query_results,
     serialize,
@@ -30,8 +33,10 @@ from kg.remote.terms import Skolem
 from kg.remote.version import STAGING, version_graph
 
 RESULTS = QueryResultsFormat.JSON
-#: Results for SELECT and ASK, N-Triples for CONSTRUCT and DESCRIBE: the engine picks by form.
-ACCEPT = f"{RESULTS.media_type}, {RdfFormat.N_TRIPLES.media_type};q=0.9"
+#: Results as TSV (one line a row, terms as in N-Triples: skolem IRIs are turned back into blank
+#: nodes line by line), JSON for engines without it, N-Triples for CONSTRUCT and DESCRIBE.
+TSV = "text/tab-separated-values"
+ACCEPT = f"{TSV}, {RESULTS.media_type};q=0.9, {RdfFormat.N_TRIPLES.media_type};q=0.8"
 FORM = "application/x-www-form-urlencoded"
 #: The variable Virtuoso answers an ASK in, as a one-row result set instead of a boolean.
 VIRTUOSO_ASK = "__ASK_RETVAL"
@@ -40,12 +45,46 @@ VIRTUOSO_ASK = "__ASK_RETVAL"
 class RemoteTriples:
     """The triples a CONSTRUCT or DESCRIBE returned, read as they arrive."""
 
-    def __init__(self, source: IO[bytes], rdf_format: RdfFormat) -> None:
+    def __init__(self, source: IO[bytes], rdf_format: RdfFormat, skolem: Skolem) -> None:
         self._quads = parse(source, rdf_format)
+        self.skolem = skolem
 
     def __iter__(self) -> Iterator[Triple]:
         for quad in self._quads:
-            yield quad.triple
+            unterm = self.skolem.unterm
+            yield Triple(unterm(quad.subject), quad.predicate, unterm(quad.object))
+
+
+class _Unskolemized(io.RawIOBase):
+    """A TSV answer read line by line, skolem IRIs written back as blank nodes: kg's readers
+    and the endpoint's clients see the blank nodes the embedded store would give."""
+
+    def __init__(self, source: IO[bytes], skolem: Skolem) -> None:
+        self.source = source
+        prefix = re.escape(skolem.prefix.encode())
+        self.skolem_iri = re.compile(b"<" + prefix + b"([^>]+)>")
+        self.marker = skolem.prefix.encode()
+        self.pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        while not self.pending:
+            line = self.source.readline(1 << 20)
+            if not line:
+                return 0
+            if self.marker in line:
+                line = self.skolem_iri.sub(rb"_:\1", line)
+            self.pending = line
+        size = min(len(buffer), len(self.pending))
+        buffer[:size] = self.pending[:size]
+        self.pending = self.pending[size:]
+        return size
+
+    def close(self) -> None:
+        self.source.close()
+        super().close()
 
     def serialize(self, output=None, format=RdfFormat.N_TRIPLES):
         return serialize(iter(self), output, format)
@@ -71,16 +110,24 @@ class RemoteReader:
         prefixes: Mapping[str, str] | None = None,
         default_graph: Sequence[NamedNode] | None = None,
         named_graphs: Sequence[NamedNode] | None = None,
+        substitutions: Mapping[Variable, object] | None = None,
     ) -> QuerySolutions | QueryBoolean | RemoteTriples:
-        """Runs a query on the engine; the prefixes and base become the query's prologue."""
+        """Runs a query on the engine; the prefixes and base become the query's prologue, the
+        substitutions a trailing VALUES (joined with the answer, as pyoxigraph applies them)."""
         prologue = f"BASE <{base_iri}>\n" if base_iri else ""
         prologue += "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in (prefixes or {}).items())
-        form = [("query", prologue + query)]
+        values = "".join(
+            f"\nVALUES ?{variable.value} {{ {self.skolem.term(term)} }}"
+            for variable, term in (substitutions or {}).items()
+        )
+        form = [("query", prologue + query + values)]
         form += [("default-graph-uri", _graph_iri(g)) for g in default_graph or ()]
         form += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
         body = urllib.parse.urlencode(form).encode()
         response = post(self.endpoints, self.endpoints.query, body, FORM, ACCEPT)
         media_type = response.headers.get_content_type()
+        if media_type == TSV:
+            return parse_query_results(_Unskolemized(response, self.skolem), QueryResultsFormat.TSV)
         if media_type == RESULTS.media_type:
             result = parse_query_results(response, RESULTS)
             if isinstance(result, QuerySolutions) and [v.value for v in result.variables] == [
@@ -93,7 +140,7 @@ class RemoteReader:
         if rdf_format is None:
             response.close()
             raise OSError(f"the SPARQL engine answered in {media_type}, not {ACCEPT}")
-        return RemoteTriples(response, rdf_format)
+        return RemoteTriples(response, rdf_format, self.skolem)
 
     def _rows(self, query: str) -> QuerySolutions:
         result = self.query(query)

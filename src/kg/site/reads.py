@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import rdflib
-from pyoxigraph import NamedNode, Store, serialize
+from pyoxigraph import BlankNode, NamedNode, Store, serialize
 
 from kg.jsonld_context import context
 from kg.rdflib_terms import to_rdflib
@@ -241,10 +241,12 @@ SELECT ?term ?link ?target WHERE {
   VALUES ?link { rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range owl:inverseOf
     skos:exactMatch skos:closeMatch skos:broadMatch skos:narrowMatch skos:relatedMatch }
   ?term ?link ?target .
-  FILTER(STRSTARTS(STR(?term), STR(kg:)) && isIRI(?target))
+  FILTER(STRSTARTS(STR(?term), STR(kg:)))
 }"""
 
-ONTOLOGY_HEADER = "SELECT ?this ?p ?o WHERE { ?this ?p ?o FILTER(isLiteral(?o) || isIRI(?o)) }"
+# Blank nodes are left out here, not by isIRI in the queries: on a remote engine they are skolem
+# IRIs, which only kg's reader turns back into blank nodes (kg.remote.terms).
+ONTOLOGY_HEADER = "SELECT ?this ?p ?o WHERE { ?this ?p ?o }"
 
 
 @dataclass(frozen=True)
@@ -266,7 +268,7 @@ class OntologyTask(Task):
                     term.setdefault(name, row[name].value)
         targets = set()
         for row in select(store, TERM_LINKS):
-            if row["term"].value in terms:
+            if row["term"].value in terms and isinstance(row["target"], NamedNode):
                 link = row["link"].value.rsplit("#", 1)[1]
                 terms[row["term"].value]["links"].setdefault(link, []).append(row["target"].value)
                 targets.add(row["target"].value)
@@ -274,6 +276,7 @@ class OntologyTask(Task):
         header = [
             (row["p"].value, row["o"])
             for row in select(store, ONTOLOGY_HEADER, NamedNode(ONTOLOGY_IRI))
+            if not isinstance(row["o"], BlankNode)
         ]
         names = kinds.SCHEMES + [name for name, _, _ in kinds.IMPORTED_SCHEMES]
         trees = {name: taxonomy_tree(store, self.base_iri, name) for name in names}
