@@ -135,6 +135,8 @@ def test_blank_nodes_read_back_as_blank_nodes(engine, tmp_path):
     rows = open_store(remote).query("SELECT ?s WHERE { ?s rdf:first ?x } LIMIT 1")
     assert isinstance(rows, QuerySolutions)
     assert [type(row["s"]) for row in rows] == [BlankNode]
+    construct = "CONSTRUCT { ?s rdf:first ?x } WHERE { ?s rdf:first ?x } LIMIT 1"
+    assert [type(t.subject) for t in open_store(remote).query(construct)] == [BlankNode]
     skolem = remote.base_iri + ".well-known/genid/"
     assert any(quad.startswith(skolem) for quad in engine_quads(engine))
 

@@ -54,6 +54,9 @@ class RemoteTriples:
             unterm = self.skolem.unterm
             yield Triple(unterm(quad.subject), quad.predicate, unterm(quad.object))
 
+    def serialize(self, output=None, format=RdfFormat.N_TRIPLES):
+        return serialize(iter(self), output, format)
+
 
 class _Unskolemized(io.RawIOBase):
     """A TSV answer read line by line, skolem IRIs written back as blank nodes: kg's readers
@@ -85,9 +88,6 @@ class _Unskolemized(io.RawIOBase):
     def close(self) -> None:
         self.source.close()
         super().close()
-
-    def serialize(self, output=None, format=RdfFormat.N_TRIPLES):
-        return serialize(iter(self), output, format)
 
 
 class RemoteReader:
