@@ -17,7 +17,7 @@ import shutil
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
@@ -242,20 +242,8 @@ class OxigraphStore:
             self._switch(target)
             self._remove_unused(live_number + 1)
 
-    @contextmanager
-    def _write_lock(self) -> Iterator[None]:
-        """One writer at a time; a second one is refused rather than queued."""
-        with (self.directory / WRITE_LOCK).open("w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreError(
-                    f"{self.directory}: another kg process is writing the store"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _write_lock(self) -> AbstractContextManager[None]:
+        return exclusive_lock(self.directory, WRITE_LOCK)
 
     def _switch(self, target: Path) -> None:
         link = self.directory / CURRENT
@@ -277,6 +265,21 @@ class OxigraphStore:
                 shutil.rmtree(path, ignore_errors=True)
         for path in self.directory.glob(f".{CURRENT}.*"):
             path.unlink(missing_ok=True)
+
+
+@contextmanager
+def exclusive_lock(directory: Path, name: str) -> Iterator[None]:
+    """One writer at a time on `directory` (its lock file `name`); a second one is refused
+    rather than queued."""
+    with (directory / name).open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreError(f"{directory}: another kg process is writing the store") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def export(

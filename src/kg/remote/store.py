@@ -1,10 +1,9 @@
 """A remote engine as kg's store: reads from it, commits prepared on a working copy and sent as
 one update request (see the package docstring)."""
 
-import fcntl
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +16,7 @@ from kg.remote.reader import RemoteReader
 from kg.remote.terms import Skolem
 from kg.remote.version import STAGING, new_version, read_version, version_query, version_update
 from kg.settings import Settings
-from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, export
+from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, exclusive_lock, export
 from kg.vocab import PREFIXES
 
 WORKING_COPY = "copy"
@@ -177,19 +176,8 @@ class RemoteStore:
         response.read()
         response.close()
 
-    @contextmanager
-    def _lock(self) -> Iterator[None]:
-        with (self.workdir / PUBLISH_LOCK).open("w") as lock:
-            try:
-                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise StoreError(
-                    f"{self.workdir}: another kg process is writing the store"
-                ) from None
-            try:
-                yield
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
+    def _lock(self) -> AbstractContextManager[None]:
+        return exclusive_lock(self.workdir, PUBLISH_LOCK)
 
 
 class Staging:
