@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE
-from engines import ENGINES, oxigraph, remote_settings
+from engines import ENGINES, engine, remote_settings
 from pyoxigraph import DefaultGraph
 
 from kg.load import Loader
@@ -24,8 +24,8 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "embedded":
         yield Settings(store=tmp_path / "store")
         return
-    with oxigraph(tmp_path) as engine:
-        yield remote_settings(engine, tmp_path)
+    with engine(request.param, tmp_path) as server:
+        yield remote_settings(server, tmp_path)
 
 
 def load(settings: Settings, *paths: Path, skip_invalid: bool = False):

@@ -18,16 +18,20 @@ from pathlib import Path
 import httpx
 import pytest
 from conftest import SAMPLE
-from engines import oxigraph, remote_env, remote_settings
+from engines import ENGINES, Engine, oxigraph, remote_env, remote_settings
+from engines import engine as start_engine
 from pyoxigraph import BlankNode, DefaultGraph, QuerySolutions
 from server_process import ServerProcess, free_port
 
+from kg.checks import checks_dir, load_checks
 from kg.errors import QueryError, StoreError
 from kg.load import Loader
+from kg.named_queries import load_queries
 from kg.remote.endpoints import Endpoints
 from kg.remote.store import RemoteStore
-from kg.settings import Settings
+from kg.settings import DEFAULT_BASE_IRI, Settings
 from kg.stores import open_store
+from kg.taxonomy import load_vocabulary
 from kg.validation import Validator
 
 KG = [sys.executable, "-m", "kg"]
@@ -35,9 +39,9 @@ SEED = "001_af4fa749e00a25f6.txt"
 HTML = {"Accept": "text/html"}
 
 
-@pytest.fixture
-def engine(tmp_path: Path):
-    with oxigraph(tmp_path) as server:
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path):
+    with start_engine(request.param, tmp_path) as server:
         yield server
 
 
@@ -61,18 +65,12 @@ def navigator_ids(settings: Settings) -> list[str]:
     return [row["id"].value for row in rows]
 
 
-def engine_quads(engine: ServerProcess) -> set[str]:
+def engine_quads(engine: Engine) -> set[str]:
     """Every quad the engine holds, asked directly (not through kg)."""
     query = "SELECT ?s ?p ?o ?g WHERE { { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } }"
-    answer = httpx.post(
-        engine.url + "/query",
-        data={"query": query},
-        headers={"Accept": "application/sparql-results+json"},
-    )
-    assert answer.status_code == 200, answer.text
     return {
         " ".join(row.get(v, {}).get("value", "") for v in ("s", "p", "o", "g"))
-        for row in answer.json()["results"]["bindings"]
+        for row in engine.query(query)
     }
 
 
@@ -103,9 +101,7 @@ def test_an_engine_changed_behind_kg_is_read_again(engine, tmp_path):
     graphs = {g.value for g in store.named_graphs()}
     # Someone drops a page's graph on the engine itself, and sets no version.
     page = next(g for g in graphs if "/graph/file/" in g)
-    update = httpx.post(engine.url + "/update", content=f"DROP GRAPH <{page}>".encode(),
-                        headers={"Content-Type": "application/sparql-update"})  # fmt: skip
-    assert update.status_code == 204
+    engine.update(f"DROP SILENT GRAPH <{page}>")
     # Unchanged files write nothing, by what the engine says is loaded: the page is loaded again.
     report = load(settings, SAMPLE)
     assert report.committed and report.unchanged == report.files - 1
@@ -178,7 +174,7 @@ class _Relay(threading.Thread):
         try:
             while data := client.recv(65536):
                 if is_update is None:
-                    is_update = data.startswith(b"POST /update")
+                    is_update = b"application/sparql-update" in data
                 if is_update and sent + len(data) >= self.limit:
                     upstream.sendall(data[: self.limit - sent])
                     self.held.set()
@@ -203,7 +199,8 @@ def test_a_load_killed_while_it_is_sent_leaves_the_engine_as_it_was(engine, tmp_
     before, version = engine_quads(engine), open_store(settings).snapshot().version
     relay = _Relay(engine.port, limit=256 * 1024)
     relay.start()
-    env = {**remote_env(engine, tmp_path), "KG_STORE": f"sparql+http://127.0.0.1:{relay.port}"}
+    relayed = engine.store_url.replace(f":{engine.port}", f":{relay.port}")
+    env = {**remote_env(engine, tmp_path), "KG_STORE": relayed}
     try:
         process = subprocess.Popen([*KG, "load", "--skip-invalid", str(corpus)], env=env,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
@@ -229,10 +226,20 @@ def test_settings_name_the_engine_services_and_credentials(tmp_path):
         "http://127.0.0.1:7878/update",
         "http://127.0.0.1:7878/store",
     )
+    assert oxigraph_layout.union_graph is None
+    virtuoso_layout = Endpoints.from_settings(Settings(store="virtuoso+http://127.0.0.1:8890"))
+    assert (virtuoso_layout.query, virtuoso_layout.update, virtuoso_layout.graph) == (
+        "http://127.0.0.1:8890/sparql",
+        "http://127.0.0.1:8890/sparql",
+        "http://127.0.0.1:8890/sparql-graph-crud",
+    )
+    assert virtuoso_layout.union_graph == DEFAULT_BASE_IRI + "graph/union"
+    assert not virtuoso_layout.engine.atomic_requests
+    union = Settings(store="sparql+http://127.0.0.1:7878", store_union_default_graph=True)
+    assert Endpoints.from_settings(union).union_graph == DEFAULT_BASE_IRI + "graph/union"
     virtuoso = Endpoints.from_settings(
         Settings(
-            store="sparql+https://example.org:8890",
-            store_query_url="https://example.org:8890/sparql",
+            store="virtuoso+https://example.org:8890",
             store_update_url="https://example.org:8890/sparql-auth",
             store_user="dba",
             store_password="secret-password",
@@ -246,7 +253,7 @@ def test_settings_name_the_engine_services_and_credentials(tmp_path):
     assert "secret" not in repr(virtuoso)
     bearer = Endpoints.from_settings(Settings(store="sparql+http://h:1", store_token="t0ken-t0ken"))
     assert bearer.authorization == "Bearer t0ken-t0ken"
-    with pytest.raises(ValueError, match="sparql\\+http:// or sparql\\+https://"):
+    with pytest.raises(ValueError, match="virtuoso\\+http\\(s\\)://"):
         Settings(store="ftp://example.org/store")
     assert Settings(store=tmp_path).store_dir == tmp_path
 
@@ -318,7 +325,7 @@ def test_the_cli_on_the_engine(engine, tmp_path):
     exported = kg("export", "--format", "nquads")
     assert exported.returncode == 0 and b"/graph/file/" in exported.stdout
     bad = subprocess.run([*KG, "--store", "ftp://x/y", "stats"], capture_output=True, check=False)
-    assert bad.returncode == 2 and b"sparql+http://" in bad.stderr
+    assert bad.returncode == 2 and b"virtuoso+http(s)://" in bad.stderr
 
 
 def test_kg_serve_on_the_engine(engine, tmp_path):
@@ -372,7 +379,7 @@ def test_kg_serve_answers_503_while_the_engine_is_away(tmp_path):
         server.stop()
 
 
-def engine_graphs(engine: ServerProcess) -> set[str]:
+def engine_graphs(engine: Engine) -> set[str]:
     return {quad.split(" ")[3] for quad in engine_quads(engine)} - {""}
 
 
@@ -448,7 +455,7 @@ def test_pages_on_the_engine_are_the_pages_of_the_embedded_store(engine, tmp_pat
     with (
         ServerProcess(served, env=remote_env_) as on_engine,
         ServerProcess(served, env=local_env) as embedded,
-        httpx.Client() as client,
+        httpx.Client(timeout=60) as client,
     ):
         for path in paths:
             pages = [
@@ -462,3 +469,32 @@ def _timeless(text: str) -> str:
     """The page without load times and blank node labels (each store draws its own)."""
     text = re.sub(r"_:[0-9a-zA-Z]+", "_:b", text)
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)?", "TIME", text)
+
+
+def _rows(result) -> list[tuple[str, ...]]:
+    """Rows in a comparable form: blank nodes unnamed, rows sorted."""
+    if isinstance(result, bool) or not isinstance(result, QuerySolutions):
+        return [(str(bool(result)),)]
+    names = [v.value for v in result.variables]
+    return sorted(
+        tuple("_" if isinstance(row[n], BlankNode) else str(row[n]) for n in names)
+        for row in result
+    )
+
+
+def test_named_queries_and_checks_answer_the_same_on_the_engine(engine, tmp_path, corpus):
+    """Every named query (its parameters at their defaults) and every check gives the rows it
+    gives on the embedded store: the queries are written in SPARQL every engine runs."""
+    remote, local = remote_settings(engine, tmp_path), Settings(store=tmp_path / "local")
+    for settings in (remote, local):
+        assert load(settings, SAMPLE, corpus, skip_invalid=True).committed
+    notations = load_vocabulary(local.ontology_dir).categories.keys()
+    named = [q.bind({}, notations) for q in load_queries(local.queries_dir).values()]
+    checks = [q.text for q in load_checks(checks_dir(local))]
+    assert len(named) >= 25 and len(checks) >= 5
+    answered = 0
+    for query in named + checks:
+        answers = [_rows(open_store(s).query(query, base_iri=s.base_iri)) for s in (remote, local)]
+        assert answers[0] == answers[1], query
+        answered += answers[1] != []
+    assert answered >= 20

@@ -11,7 +11,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 #: The project root when kg runs from its source tree (the editable install the README uses).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-REMOTE_SCHEMES = ("sparql+http://", "sparql+https://")
+#: A remote store's URL scheme names the engine kind (kg.remote.endpoints.ENGINES).
+REMOTE_SCHEMES = ("sparql+http://", "sparql+https://", "virtuoso+http://", "virtuoso+https://")
 DEFAULT_BASE_IRI = "https://w3id.org/airm-kg/"
 DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024
 MIN_TOKEN_LENGTH = 12
@@ -29,10 +30,11 @@ class Settings(BaseSettings):
     base_iri: str = DEFAULT_BASE_IRI
     #: The store: a directory (the embedded store), or a SPARQL engine as
     #: `sparql+http(s)://HOST:PORT[/PATH]`, whose query, update and graph store services are at
-    #: PATH/query, PATH/update and PATH/store (Oxigraph server's layout) unless the
-    #: store_*_url settings say otherwise (see kg.remote).
+    #: PATH/query, PATH/update and PATH/store (Oxigraph server's layout), or as
+    #: `virtuoso+http(s)://HOST:PORT[/PATH]` (Virtuoso: PATH/sparql), unless the store_*_url
+    #: settings say otherwise (see kg.remote).
     store: str = ".kg/store"
-    #: Overrides of the remote engine's service URLs (Virtuoso: .../sparql for both).
+    #: Overrides of the remote engine's service URLs.
     store_query_url: str | None = None
     store_update_url: str | None = None
     store_graph_url: str | None = None
@@ -40,6 +42,10 @@ class Settings(BaseSettings):
     store_user: str | None = None
     store_password: SecretStr | None = None
     store_token: SecretStr | None = None
+    #: Whether the engine's default graph is the union of all its graphs (Virtuoso always;
+    #: `oxigraph serve --union-default-graph`): kg then keeps its default graph in a graph of its
+    #: own and names its dataset in every query. Unset: what the engine kind does by default.
+    store_union_default_graph: bool | None = None
     #: Seconds kg waits for the remote engine's answer to one request (loads included).
     store_timeout: float = Field(default=300.0, gt=0)
     #: Where kg keeps its own files for a remote store: its working copy (what a load is
@@ -121,11 +127,11 @@ class Settings(BaseSettings):
     def _store_is_a_directory_or_engine(cls, value: Any) -> str:
         value = str(value) if isinstance(value, Path) else value
         if not value:
-            raise ValueError("KG_STORE must name a directory or a sparql+http(s):// engine")
+            raise ValueError("KG_STORE must name a directory or a SPARQL engine's URL")
         if "://" in value and not value.startswith(REMOTE_SCHEMES):
             raise ValueError(
-                "KG_STORE must be a directory or a sparql+http:// or sparql+https:// URL, "
-                f"not a {value.split('://', 1)[0]}:// URL"
+                "KG_STORE must be a directory or a sparql+http(s):// (Oxigraph server's layout) "
+                f"or virtuoso+http(s):// URL, not a {value.split('://', 1)[0]}:// URL"
             )
         return value
 

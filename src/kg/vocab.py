@@ -95,7 +95,8 @@ SKOS = Terms(
 )
 DCTERMS = Terms(
     DCTERMS_NS,
-    "title creator issued abstract identifier description license hasVersion source references",
+    "title creator issued abstract identifier description license hasVersion source references "
+    "hasPart",
 )
 DC = Terms(DC_NS, "creator")
 OWL = Terms(

@@ -3,10 +3,38 @@
 import base64
 from dataclasses import dataclass
 
+from kg.remote.version import UNION_GRAPH
 from kg.settings import REMOTE_SCHEMES, Settings
 
-#: Oxigraph server's layout, kg's default: services under the URL KG_STORE names.
-QUERY_PATH, UPDATE_PATH, GRAPH_PATH = "/query", "/update", "/store"
+TSV = "text/tab-separated-values"
+JSON = "application/sparql-results+json"
+
+
+@dataclass(frozen=True)
+class Engine:
+    """What kg must know of a kind of engine, named by KG_STORE's scheme."""
+
+    query_path: str
+    update_path: str
+    graph_path: str
+    #: The results format kg asks SELECT and ASK answers in (TSV is read fastest).
+    results: str
+    #: The default graph is the union of every graph the engine holds.
+    union_default_graph: bool
+    #: One update request runs as one transaction: if an operation fails, none stays applied.
+    atomic_requests: bool
+    #: The dataset is named by `define input:...` pragmas in the query text rather than by the
+    #: protocol's parameters (Virtuoso answers each of those with a header: more than 100 of
+    #: them, and no HTTP client reads the answer).
+    dataset_pragmas: bool = False
+
+
+ENGINES = {
+    "sparql": Engine("/query", "/update", "/store", TSV, False, True),  # Oxigraph server
+    # Virtuoso writes IRIs as strings in TSV; keeps the operations of a request that ran before
+    # one that failed (measured with 7.2.5).
+    "virtuoso": Engine("/sparql", "/sparql", "/sparql-graph-crud", JSON, True, False, True),
+}
 
 
 @dataclass(frozen=True)
@@ -18,6 +46,9 @@ class Endpoints:
     graph: str
     base_iri: str  #: kg's base: the version graph and skolem IRIs are under it
     timeout: float
+    engine: Engine = ENGINES["sparql"]
+    #: kg's default graph, as a graph of its own, where the engine's is the union of all graphs.
+    union_graph: str | None = None
     authorization: str | None = None  #: the Authorization header's value
 
     def __repr__(self) -> str:  # never the credentials, which tracebacks and logs would show
@@ -27,7 +58,12 @@ class Endpoints:
     def from_settings(cls, settings: Settings) -> "Endpoints":
         if not settings.store.startswith(REMOTE_SCHEMES):
             raise ValueError(f"KG_STORE is not a remote engine: {settings.store}")
-        root = settings.store.split("+", 1)[1].rstrip("/")  # sparql+http://h:p -> http://h:p
+        kind, root = settings.store.split("+", 1)  # sparql+http://h:p -> http://h:p
+        engine = ENGINES[kind]
+        root = root.rstrip("/")
+        union = settings.store_union_default_graph
+        if union is None:
+            union = engine.union_default_graph
         authorization = None
         if settings.store_token is not None:
             authorization = "Bearer " + settings.store_token.get_secret_value()
@@ -36,10 +72,12 @@ class Endpoints:
             pair = f"{settings.store_user}:{password}".encode()
             authorization = "Basic " + base64.b64encode(pair).decode("ascii")
         return cls(
-            query=settings.store_query_url or root + QUERY_PATH,
-            update=settings.store_update_url or root + UPDATE_PATH,
-            graph=settings.store_graph_url or root + GRAPH_PATH,
+            query=settings.store_query_url or root + engine.query_path,
+            update=settings.store_update_url or root + engine.update_path,
+            graph=settings.store_graph_url or root + engine.graph_path,
             base_iri=settings.base_iri,
             timeout=settings.store_timeout,
+            engine=engine,
+            union_graph=settings.base_iri + UNION_GRAPH if union else None,
             authorization=authorization,
         )

@@ -28,18 +28,20 @@ from pyoxigraph import (
 )
 
 from kg.remote.client import post
-from kg.remote.endpoints import Endpoints
+from kg.remote.endpoints import JSON, TSV, Endpoints
 from kg.remote.terms import Skolem
-from kg.remote.version import STAGING, version_graph
+from kg.remote.version import NO_GRAPH, STAGING, graphs_query, version_graph
+from kg.sparql_lexer import Lexeme, lex
 
-RESULTS = QueryResultsFormat.JSON
-#: Results as TSV (one line a row, terms as in N-Triples: skolem IRIs are turned back into blank
-#: nodes line by line), JSON for engines without it, N-Triples for CONSTRUCT and DESCRIBE.
-TSV = "text/tab-separated-values"
-ACCEPT = f"{TSV}, {RESULTS.media_type};q=0.9, {RdfFormat.N_TRIPLES.media_type};q=0.8"
+NTRIPLES = RdfFormat.N_TRIPLES.media_type
+#: What kg accepts when it cannot tell a query's form (Virtuoso, which ignores q-values, never
+#: gets this: kg always tells its own queries' form).
+ANY = f"{TSV}, {JSON};q=0.9, {NTRIPLES};q=0.8"
 FORM = "application/x-www-form-urlencoded"
 #: The variable Virtuoso answers an ASK in, as a one-row result set instead of a boolean.
 VIRTUOSO_ASK = "__ASK_RETVAL"
+QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+RESULT_FORMATS = {TSV: QueryResultsFormat.TSV, JSON: QueryResultsFormat.JSON}
 
 
 class RemoteTriples:
@@ -59,13 +61,20 @@ class RemoteTriples:
 
 
 class _Unskolemized(io.RawIOBase):
-    """A TSV answer read line by line, skolem IRIs written back as blank nodes: kg's readers
-    and the endpoint's clients see the blank nodes the embedded store would give."""
+    """A TSV or JSON answer read line by line (a row each), skolem IRIs written back as blank
+    nodes: kg's readers and the endpoint's clients see the blank nodes the embedded store
+    would give."""
 
-    def __init__(self, source: IO[bytes], skolem: Skolem) -> None:
+    def __init__(self, source: IO[bytes], skolem: Skolem, media_type: str) -> None:
         self.source = source
         prefix = re.escape(skolem.prefix.encode())
-        self.skolem_iri = re.compile(b"<" + prefix + b"([^>]+)>")
+        if media_type == TSV:
+            self.skolem_iri = re.compile(b"<" + prefix + b"([^>]+)>")
+            self.blank_node = rb"_:\1"
+        else:
+            term = rb'"type"\s*:\s*"uri"\s*,\s*"value"\s*:\s*"'
+            self.skolem_iri = re.compile(term + prefix + rb'([^"\\]+)"')
+            self.blank_node = rb'"type": "bnode", "value": "\1"'
         self.marker = skolem.prefix.encode()
         self.pending = b""
 
@@ -74,11 +83,11 @@ class _Unskolemized(io.RawIOBase):
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
         while not self.pending:
-            line = self.source.readline(1 << 20)
+            line = self.source.readline()
             if not line:
                 return 0
             if self.marker in line:
-                line = self.skolem_iri.sub(rb"_:\1", line)
+                line = self.skolem_iri.sub(self.blank_node, line)
             self.pending = line
         size = min(len(buffer), len(self.pending))
         buffer[:size] = self.pending[:size]
@@ -99,6 +108,14 @@ class RemoteReader:
         #: Graphs a change sent in several requests waits in (kg.remote.store.Staging).
         self.staging = endpoints.base_iri + STAGING
         self._unstaged = f'!STRSTARTS(STR(?g), "{self.staging}")'
+        #: kg's default graph where the engine's default graph is the union of all its graphs.
+        self.union_graph = NamedNode(endpoints.union_graph) if endpoints.union_graph else None
+        self.no_graph = NamedNode(endpoints.base_iri + NO_GRAPH)
+        self._graphs: list[NamedNode] | None = None
+        #: Each subject's statements in the default graph, read once per reader: pages walk
+        #: the graph a property at a time (cheap on the embedded store's indexes), which would
+        #: be a request per property here.
+        self._described: dict[object, list[tuple[object, object]]] = {}
 
     # --- SPARQL -------------------------------------------------------------------------------
 
@@ -120,27 +137,75 @@ class RemoteReader:
             f"\nVALUES ?{variable.value} {{ {self.skolem.term(term)} }}"
             for variable, term in (substitutions or {}).items()
         )
-        form = [("query", prologue + query + values)]
-        form += [("default-graph-uri", _graph_iri(g)) for g in default_graph or ()]
-        form += [("named-graph-uri", _graph_iri(g)) for g in named_graphs or ()]
-        body = urllib.parse.urlencode(form).encode()
-        response = post(self.endpoints, self.endpoints.query, body, FORM, ACCEPT)
+        text = prologue + query + values
+        lexemes = lex(text)
+        default_graph, named_graphs = self._dataset(lexemes, default_graph, named_graphs)
+        dataset = [("default-graph-uri", self._graph_iri(g)) for g in default_graph or ()]
+        dataset += [("named-graph-uri", self._graph_iri(g)) for g in named_graphs or ()]
+        if self.endpoints.engine.dataset_pragmas:
+            text = "".join(f"define input:{key} <{iri}>\n" for key, iri in dataset) + text
+            dataset = []
+        body = urllib.parse.urlencode([("query", text), *dataset]).encode()
+        accept = self._accept(lexemes)
+        response = post(self.endpoints, self.endpoints.query, body, FORM, accept)
         media_type = response.headers.get_content_type()
-        if media_type == TSV:
-            return parse_query_results(_Unskolemized(response, self.skolem), QueryResultsFormat.TSV)
-        if media_type == RESULTS.media_type:
-            result = parse_query_results(response, RESULTS)
+        if media_type in RESULT_FORMATS:
+            answer = _Unskolemized(response, self.skolem, media_type)
+            result = parse_query_results(answer, RESULT_FORMATS[media_type])
             if isinstance(result, QuerySolutions) and [v.value for v in result.variables] == [
                 VIRTUOSO_ASK
             ]:
-                answer = any(row[0] is not None and row[0].value == "1" for row in result)
-                return parse_query_results(f'{{"boolean": {str(answer).lower()}}}', RESULTS)
+                found = any(row[0] is not None and row[0].value == "1" for row in result)
+                return parse_query_results(
+                    f'{{"boolean": {str(found).lower()}}}', RESULT_FORMATS[JSON]
+                )
             return result
         rdf_format = RdfFormat.from_media_type(media_type)
         if rdf_format is None:
             response.close()
-            raise OSError(f"the SPARQL engine answered in {media_type}, not {ACCEPT}")
+            raise OSError(f"the SPARQL engine answered in {media_type}, not {accept}")
         return RemoteTriples(response, rdf_format, self.skolem)
+
+    def _accept(self, lexemes: list[Lexeme]) -> str:
+        """The media type the query's answer is asked in."""
+        form = next((x.text.upper() for x in lexemes if x.is_keyword(*QUERY_FORMS)), None)
+        if form in ("CONSTRUCT", "DESCRIBE"):
+            return NTRIPLES
+        if form in ("SELECT", "ASK"):
+            results = self.endpoints.engine.results
+            return results if results == JSON else f"{results}, {JSON};q=0.9"
+        return ANY
+
+    def _dataset(
+        self,
+        lexemes: list[Lexeme],
+        default_graph: Sequence[object] | None,
+        named_graphs: Sequence[object] | None,
+    ) -> tuple[Sequence[object] | None, Sequence[object] | None]:
+        """The dataset the query runs on. On a union default graph, a query that names no
+        dataset runs on kg's: its default graph and its named graphs."""
+        if self.union_graph is None:
+            return default_graph, named_graphs
+        if default_graph is None and named_graphs is None:
+            if any(x.is_keyword("FROM") for x in lexemes):
+                return None, None
+            default_graph, named_graphs = [self.union_graph], self.kg_graphs()
+        # An empty list would name every graph of the engine, its own included.
+        return default_graph or [self.no_graph], named_graphs or [self.no_graph]
+
+    def _graph_iri(self, graph: object) -> str:
+        if isinstance(graph, DefaultGraph) and self.union_graph is not None:
+            return self.union_graph.value
+        if not isinstance(graph, NamedNode):
+            raise ValueError(f"a remote engine takes graphs by IRI, not {graph}")
+        return graph.value
+
+    def kg_graphs(self) -> list[NamedNode]:
+        """kg's named graphs, as the version graph lists them (read once per reader)."""
+        if self._graphs is None:
+            rows = self._rows(graphs_query(self.endpoints.base_iri))
+            self._graphs = [row["graph"] for row in rows]
+        return self._graphs
 
     def _rows(self, query: str) -> QuerySolutions:
         result = self.query(query)
@@ -151,13 +216,21 @@ class RemoteReader:
 
     def quads_for_pattern(self, subject, predicate, obj, graph_name=None) -> Iterator[Quad]:
         """The quads matching a pattern, as a pyoxigraph store gives them (blank nodes too);
-        graph None: the default graph's and every named graph's."""
+        graph None: the default graph's, then every named graph's (two queries: Virtuoso 7.2
+        drops the GRAPH branch of a UNION with the default graph once the dataset names more
+        than 20 graphs)."""
         pattern = " ".join(
             str(self.skolem.term(term)) if term is not None else variable
             for term, variable in ((subject, "?s"), (predicate, "?p"), (obj, "?o"))
         )
+        if isinstance(graph_name, DefaultGraph) and subject is not None and obj is None:
+            for found, value in self._description(subject):
+                if predicate is None or found == predicate:
+                    yield Quad(subject, found, value, graph_name)
+            return
         if graph_name is None:
-            where = f"{{ {pattern} }} UNION {{ {self._named(pattern)} }}"
+            yield from self.quads_for_pattern(subject, predicate, obj, DefaultGraph())
+            where = self._named(pattern)
         elif isinstance(graph_name, DefaultGraph):
             where = pattern
         else:
@@ -169,6 +242,13 @@ class RemoteReader:
                 obj or row["o"],
                 graph_name if graph_name is not None else row["g"],
             )
+
+    def _description(self, subject) -> list[tuple[object, object]]:
+        if subject not in self._described:
+            query = f"SELECT ?p ?o WHERE {{ {self.skolem.term(subject)} ?p ?o }}"
+            unterm = self.skolem.unterm
+            self._described[subject] = [(row["p"], unterm(row["o"])) for row in self._rows(query)]
+        return self._described[subject]
 
     def _named(self, pattern: str) -> str:
         return f"GRAPH ?g {{ {pattern} }} FILTER(?g != {self.version_graph} && {self._unstaged})"
@@ -185,13 +265,15 @@ class RemoteReader:
     def contains_named_graph(self, graph: NamedNode) -> bool:
         if not self._is_data(graph):
             return False
-        result = self.query(f"ASK {{ GRAPH {graph} {{ ?s ?p ?o }} }}")
-        return bool(result)
+        # Not an ASK: Virtuoso 7.2 answers true for a graph outside the dataset.
+        rows = self._rows(f"SELECT ?s WHERE {{ GRAPH {graph} {{ ?s ?p ?o }} }} LIMIT 1")
+        return any(True for _ in rows)
 
     def __len__(self) -> int:
-        every = f"{{ ?s ?p ?o }} UNION {{ {self._named('?s ?p ?o')} }}"
-        query = f"SELECT (COUNT(*) AS ?n) WHERE {{ {every} }}"
-        return int(next(iter(self._rows(query)))["n"].value)
+        return sum(
+            int(next(iter(self._rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")))["n"].value)
+            for where in ("?s ?p ?o", self._named("?s ?p ?o"))
+        )
 
     def dump(self, output=None, format=None, *, from_graph=None, prefixes=None):
         """One graph's triples (from_graph) or the dataset's quads, in `format`."""
@@ -200,9 +282,3 @@ class RemoteReader:
         else:
             data = self.quads_for_pattern(None, None, None, None)
         return serialize(data, output, format, prefixes=prefixes)
-
-
-def _graph_iri(graph: object) -> str:
-    if not isinstance(graph, NamedNode):
-        raise ValueError(f"a remote engine takes graphs by IRI, not {graph}")
-    return graph.value

@@ -37,6 +37,10 @@ class RemoteStore:
         self.workdir = settings.store_dir
         self.working = OxigraphStore(self.workdir / WORKING_COPY)
         self.skolem = Skolem(settings.base_iri)
+        #: Where kg's default graph is written: the engine's, or a graph of its own where the
+        #: engine's default graph is the union of all graphs.
+        union = self.endpoints.union_graph
+        self.default_graph = NamedNode(union) if union else None
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -129,21 +133,25 @@ class RemoteStore:
     def _publish(self, old: Store, new: Store, graphs: list[NamedNode], version: str) -> None:
         """The change as SPARQL Update: each changed graph dropped and written again, the default
         graph (the union of the named graphs) changed by what left and joined it, the new
-        version. In one request when it fits REQUEST_BYTES; else written first into staging
-        graphs by as many requests as it takes, then moved into place by one small request."""
-        final = version_update(self.endpoints.base_iri, version)
-        with _spooled() as body:
-            for text in _update_request(self.skolem, old, new, graphs):
-                body.write(text.encode())
-                if body.tell() > REQUEST_BYTES:
-                    break
-            else:
-                body.write(final.encode())
-                self._send(body)
-                return
-        staging = Staging(self.endpoints.base_iri, version, graphs)
+        version. In one request when it fits REQUEST_BYTES and the engine runs a request as one
+        transaction; else written first into staging graphs by as many requests as it takes,
+        then moved into place by one small request."""
+        kg_graphs = (g for g in new.named_graphs() if isinstance(g, NamedNode))
+        final = version_update(self.endpoints.base_iri, version, kg_graphs)
+        request = _Request(self.skolem, old, new, graphs, self.default_graph)
+        if self.endpoints.engine.atomic_requests:
+            with _spooled() as body:
+                for text in request.operations():
+                    body.write(text.encode())
+                    if body.tell() > REQUEST_BYTES:
+                        break
+                else:
+                    body.write(final.encode())
+                    self._send(body)
+                    return
+        staging = Staging(self.endpoints.base_iri, version, graphs, self.default_graph)
         try:
-            self._send_in_parts(_update_request(self.skolem, old, new, graphs, staging))
+            self._send_in_parts(request.operations(staging))
             with _spooled() as body:
                 body.write((staging.finish() + final).encode())
                 self._send(body)
@@ -184,18 +192,27 @@ class Staging:
     """Where a change too large for one request is written before one request moves it into
     place: a graph per changed graph, and what joins and leaves the default graph."""
 
-    def __init__(self, base_iri: str, version: str, graphs: list[NamedNode]) -> None:
+    def __init__(
+        self,
+        base_iri: str,
+        version: str,
+        graphs: list[NamedNode],
+        default_graph: NamedNode | None = None,
+    ) -> None:
         prefix = f"{base_iri}{STAGING}{version}/"
         self.graphs = {graph: NamedNode(f"{prefix}{n}") for n, graph in enumerate(graphs)}
         self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
+        self.default_graph = default_graph
 
     def finish(self) -> str:
         operations = []
         for graph, staged in self.graphs.items():
             operations += [f"DROP SILENT GRAPH {graph}", f"MOVE SILENT {staged} TO {graph}"]
+        spo = "?s ?p ?o"
+        into = f"GRAPH {self.default_graph} {{ {spo} }}" if self.default_graph else spo
         operations += [
-            f"DELETE {{ ?s ?p ?o }} WHERE {{ GRAPH {self.left} {{ ?s ?p ?o }} }}",
-            f"INSERT {{ ?s ?p ?o }} WHERE {{ GRAPH {self.joined} {{ ?s ?p ?o }} }}",
+            f"DELETE {{ {into} }} WHERE {{ GRAPH {self.left} {{ {spo} }} }}",
+            f"INSERT {{ {into} }} WHERE {{ GRAPH {self.joined} {{ {spo} }} }}",
             f"DROP SILENT GRAPH {self.left}",
             f"DROP SILENT GRAPH {self.joined}",
         ]
@@ -206,64 +223,75 @@ class Staging:
         return " ;\n".join(f"DROP SILENT GRAPH {graph}" for graph in staged)
 
 
-def _update_request(
-    skolem: Skolem,
-    old: Store,
-    new: Store,
-    graphs: list[NamedNode],
-    staging: Staging | None = None,
-) -> Iterator[str]:
-    """The operations of a change, straight into place, or into `staging`'s graphs."""
-    joined: set[tuple] = set()
-    first = _is_empty(old)  # into an empty engine: the new default graph is all that joins
-    for graph in graphs:
-        if staging is None:
-            yield f"DROP SILENT GRAPH {graph} ;\n"
-        target = graph if staging is None else staging.graphs[graph]
-        yield from _data(
-            "INSERT DATA", skolem, new.quads_for_pattern(None, None, None, graph), target
-        )
+class _Request:
+    """The operations of a change: the changed graphs' triples, and what leaves and joins the
+    default graph (kept in `default_graph` where the engine has no default graph of its own)."""
+
+    def __init__(
+        self,
+        skolem: Skolem,
+        old: Store,
+        new: Store,
+        graphs: list[NamedNode],
+        default_graph: NamedNode | None,
+    ) -> None:
+        self.skolem, self.old, self.new, self.graphs = skolem, old, new, graphs
+        self.default_graph = default_graph
+
+    def operations(self, staging: Staging | None = None) -> Iterator[str]:
+        """Straight into place, or into `staging`'s graphs."""
+        old, new = self.old, self.new
+        joined: set[tuple] = set()
+        first = _is_empty(old)  # into an empty engine: the new default graph is all that joins
+        for graph in self.graphs:
+            if staging is None:
+                yield f"DROP SILENT GRAPH {graph} ;\n"
+            target = graph if staging is None else staging.graphs[graph]
+            yield from self._data(
+                "INSERT DATA", new.quads_for_pattern(None, None, None, graph), target
+            )
+            if first:
+                continue
+            for quad in new.quads_for_pattern(None, None, None, graph):
+                if not _has(old, quad):
+                    joined.add(_triple(quad))
+        into = self.default_graph if staging is None else staging.joined
         if first:
-            continue
-        for quad in new.quads_for_pattern(None, None, None, graph):
-            if not _has(old, quad):
-                joined.add(_triple(quad))
-    into = None if staging is None else staging.joined
-    if first:
-        default = new.quads_for_pattern(None, None, None, DefaultGraph())
-        yield from _data("INSERT DATA", skolem, default, into)
-        return
-    left = {
-        _triple(quad)
-        for graph in graphs
-        for quad in old.quads_for_pattern(None, None, None, graph)
-        if not _has(new, quad)
-    }
-    removed = (Quad(*t) for t in left)
-    if staging is None:
-        yield from _data("DELETE DATA", skolem, removed, None)
-    else:
-        yield from _data("INSERT DATA", skolem, removed, staging.left)
-    yield from _data("INSERT DATA", skolem, (Quad(*t) for t in joined), into)
+            yield from self._data(
+                "INSERT DATA", new.quads_for_pattern(None, None, None, DefaultGraph()), into
+            )
+            return
+        left = {
+            _triple(quad)
+            for graph in self.graphs
+            for quad in old.quads_for_pattern(None, None, None, graph)
+            if not _has(new, quad)
+        }
+        removed = (Quad(*t) for t in left)
+        if staging is None:
+            yield from self._data("DELETE DATA", removed, self.default_graph)
+        else:
+            yield from self._data("INSERT DATA", removed, staging.left)
+        yield from self._data("INSERT DATA", (Quad(*t) for t in joined), into)
 
-
-def _data(
-    operation: str, skolem: Skolem, quads: Iterable[Quad], graph: NamedNode | None
-) -> Iterator[str]:
-    """Operations of at most BATCH triples each."""
-    opening = f"{operation} {{ GRAPH {skolem.term(graph)} {{\n" if graph else f"{operation} {{\n"
-    closing = "} }" if graph else "}"
-    count = 0
-    for line in skolem.ntriples(quads):
-        if count == 0:
-            yield opening
-        yield line
-        count += 1
-        if count == BATCH:
+    def _data(
+        self, operation: str, quads: Iterable[Quad], graph: NamedNode | None
+    ) -> Iterator[str]:
+        """Operations of at most BATCH triples each, into `graph` (None: the default graph)."""
+        term = self.skolem.term
+        opening = f"{operation} {{ GRAPH {term(graph)} {{\n" if graph else f"{operation} {{\n"
+        closing = "} }" if graph else "}"
+        count = 0
+        for line in self.skolem.ntriples(quads):
+            if count == 0:
+                yield opening
+            yield line
+            count += 1
+            if count == BATCH:
+                yield closing + " ;\n"
+                count = 0
+        if count:
             yield closing + " ;\n"
-            count = 0
-    if count:
-        yield closing + " ;\n"
 
 
 def _has(store: Store, quad: Quad) -> bool:

@@ -3,23 +3,41 @@ agrees on it (ETags, caches): one triple in a graph of its own, set by the reque
 changes the data."""
 
 import uuid
+from collections.abc import Iterable
 
 from pyoxigraph import Literal, NamedNode, QuerySolutions
 
-from kg.vocab import OWL
+from kg.vocab import DCTERMS, OWL
 
 VERSION_GRAPH = "graph/version"
 #: Where a change sent in several requests waits before one request moves it into place.
 STAGING = "graph/staging/"
+#: kg's default graph on an engine whose default graph is the union of all its graphs.
+UNION_GRAPH = "graph/union"
+#: A graph kg never writes: the dataset's named graphs when it has none (an empty list would
+#: mean every graph of the engine to some engines).
+NO_GRAPH = "graph/none"
 
 
 def version_graph(base_iri: str) -> NamedNode:
     return NamedNode(base_iri + VERSION_GRAPH)
 
 
+# Both queries name their dataset, so that kg's reader adds none: the version graph is outside
+# the dataset it names on an engine with a union default graph.
+
+
 def version_query(base_iri: str) -> str:
     graph = version_graph(base_iri)
-    return f"SELECT ?version WHERE {{ GRAPH {graph} {{ {graph} {OWL.versionInfo} ?version }} }}"
+    pattern = f"GRAPH {graph} {{ {graph} {OWL.versionInfo} ?version }}"
+    return f"SELECT ?version FROM NAMED {graph} WHERE {{ {pattern} }}"
+
+
+def graphs_query(base_iri: str) -> str:
+    """kg's named graphs, as the version graph lists them."""
+    graph = version_graph(base_iri)
+    pattern = f"GRAPH {graph} {{ {graph} {DCTERMS.hasPart} ?graph }}"
+    return f"SELECT ?graph FROM NAMED {graph} WHERE {{ {pattern} }}"
 
 
 def read_version(rows: QuerySolutions) -> str | None:
@@ -31,10 +49,10 @@ def new_version() -> str:
     return uuid.uuid4().hex
 
 
-def version_update(base_iri: str, version: str) -> str:
+def version_update(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> str:
+    """The version and kg's named graphs (a reader on a union default graph names them)."""
     graph = version_graph(base_iri)
-    value = Literal(version)
-    return (
-        f"DROP SILENT GRAPH {graph} ;\n"
-        f"INSERT DATA {{ GRAPH {graph} {{ {graph} {OWL.versionInfo} {value} }} }}"
-    )
+    triples = [f"{graph} {OWL.versionInfo} {Literal(version)} ."]
+    triples += [f"{graph} {DCTERMS.hasPart} {part} ." for part in graphs]
+    data = "\n".join(triples)
+    return f"DROP SILENT GRAPH {graph} ;\nINSERT DATA {{ GRAPH {graph} {{\n{data}\n}} }}"

@@ -272,14 +272,22 @@ class OntologyTask(Task):
                 link = row["link"].value.rsplit("#", 1)[1]
                 terms[row["term"].value]["links"].setdefault(link, []).append(row["target"].value)
                 targets.add(row["target"].value)
+        for term in terms.values():  # the same order from every engine
+            for targets_of_link in term["links"].values():
+                targets_of_link.sort()
         labels = labels_of(store, [NamedNode(t) for t in targets])
-        header = [
-            (row["p"].value, row["o"])
-            for row in select(store, ONTOLOGY_HEADER, NamedNode(ONTOLOGY_IRI))
-            if not isinstance(row["o"], BlankNode)
-        ]
+        header = sorted(
+            (
+                (row["p"].value, row["o"])
+                for row in select(store, ONTOLOGY_HEADER, NamedNode(ONTOLOGY_IRI))
+                if not isinstance(row["o"], BlankNode)
+            ),
+            key=lambda pair: (pair[0], str(pair[1])),  # the same order from every engine
+        )
         names = kinds.SCHEMES + [name for name, _, _ in kinds.IMPORTED_SCHEMES]
         trees = {name: taxonomy_tree(store, self.base_iri, name) for name in names}
         schemes = {name: tree for name, tree in trees.items() if tree}
-        ordered = sorted(terms.values(), key=lambda t: t["iri"].rsplit("#", 1)[1].casefold())
+        ordered = sorted(
+            terms.values(), key=lambda t: (t["iri"].rsplit("#", 1)[1].casefold(), t["iri"])
+        )
         return {"terms": ordered, "labels": labels, "header": header, "schemes": schemes}

@@ -67,11 +67,13 @@ CREATE TABLE options(filter TEXT, position INTEGER, value TEXT, label TEXT, dept
 """
 
 MITIGATIONS = """
+# (Separators stated: Virtuoso 7 has no default for GROUP_CONCAT DISTINCT.)
 SELECT ?m (SAMPLE(?q) AS ?quote) (SAMPLE(?r) AS ?rationale) (SAMPLE(?h) AS ?heading)
   (SAMPLE(?t) AS ?title) (SAMPLE(?d) AS ?document) (SAMPLE(?code) AS ?notation)
   (SAMPLE(?v1code) AS ?v1) (SAMPLE(?id) AS ?identifier) (SAMPLE(?nid) AS ?navigator)
-  (GROUP_CONCAT(DISTINCT ?stage) AS ?stages) (GROUP_CONCAT(DISTINCT ?actor) AS ?actors)
-  (GROUP_CONCAT(DISTINCT ?function) AS ?functions)
+  (GROUP_CONCAT(DISTINCT ?stage; separator=" ") AS ?stages)
+  (GROUP_CONCAT(DISTINCT ?actor; separator=" ") AS ?actors)
+  (GROUP_CONCAT(DISTINCT ?function; separator=" ") AS ?functions)
 WHERE {
   ?m a kg:Mitigation .
   OPTIONAL { ?m kg:quotation ?q }
