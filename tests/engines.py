@@ -69,9 +69,10 @@ def engine(name: str, directory: Path) -> Engine:
     return {"oxigraph": oxigraph, "virtuoso": Virtuoso}[name](directory)
 
 
-def oxigraph(directory: Path) -> Engine:
-    """An Oxigraph server on a database of its own in `directory` (a context manager)."""
-    command = [_command("oxigraph", "`pip install -e .[test]`"), "serve"]
+def oxigraph(directory: Path, *options: str) -> Engine:
+    """An Oxigraph server on a database of its own in `directory` (a context manager), with
+    more `oxigraph serve` options."""
+    command = [_command("oxigraph", "`pip install -e .[test]`"), "serve", *options]
     command += ["--location", str(directory / "engine"), "--bind", "127.0.0.1:{port}"]
     return Engine(command, ready_path="/query?query=ASK%7B%7D")
 

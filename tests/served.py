@@ -9,8 +9,11 @@ import httpx
 from server_process import ServerProcess
 
 
-def kg_server(store: Path, *options: str, env: dict[str, str] | None = None) -> ServerProcess:
-    """`kg serve` over `store` with extra options; a context manager (stopped by its PID)."""
+def kg_server(
+    store: Path | str, *options: str, env: dict[str, str] | None = None
+) -> ServerProcess:
+    """`kg serve` over `store` (a directory or an engine's URL) with extra options; a context
+    manager (stopped by its PID)."""
     command = [sys.executable, "-m", "kg", "--store", str(store), "serve"]
     command += ["--host", "127.0.0.1", "--port", "{port}", *options]
     return ServerProcess(command, env={**os.environ, **(env or {})})

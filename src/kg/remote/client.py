@@ -60,7 +60,8 @@ def _refusal(url: str, error: urllib.error.HTTPError) -> Exception:
         text = ""
     finally:
         error.close()
-    said = f" ({' '.join(text.split())})" if text else ""
+    text = text.split("SPARQL query:", 1)[0]  # Virtuoso's messages go on with the query sent
+    said = f" ({' '.join(text.split())})" if text.strip() else ""
     if error.code in (400, 422):
         return SyntaxError(f"the SPARQL engine refused the request{said}")
     if error.code in (401, 403):

@@ -99,6 +99,17 @@ class _Unskolemized(io.RawIOBase):
         super().close()
 
 
+def _in_callers_lines(message: str, start: int, text: str) -> str:
+    """An engine's "error at LINE:COLUMN" (Oxigraph's form) counted in the caller's query, not
+    in the text kg sent, which starts with kg's prologue."""
+    lines_before = text.count("\n", 0, start)
+
+    def moved(match: re.Match) -> str:
+        return f"error at {max(1, int(match[1]) - lines_before)}:{match[2]}"
+
+    return re.sub(r"error at (\d+):(\d+)", moved, message)
+
+
 class RemoteReader:
     def __init__(self, endpoints: Endpoints) -> None:
         self.endpoints = endpoints
@@ -147,7 +158,11 @@ class RemoteReader:
             dataset = []
         body = urllib.parse.urlencode([("query", text), *dataset]).encode()
         accept = self._accept(lexemes)
-        response = post(self.endpoints, self.endpoints.query, body, FORM, accept)
+        try:
+            response = post(self.endpoints, self.endpoints.query, body, FORM, accept)
+        except SyntaxError as error:
+            start = len(text) - len(query) - len(values)  # after kg's prologue
+            raise SyntaxError(_in_callers_lines(str(error), start, text)) from None
         media_type = response.headers.get_content_type()
         if media_type in RESULT_FORMATS:
             answer = _Unskolemized(response, self.skolem, media_type)
