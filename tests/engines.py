@@ -18,8 +18,10 @@ from server_process import ServerProcess, free_port
 
 from kg.settings import Settings
 
-#: The engines the contract tests run on besides the embedded store.
+#: The engines the remote-store tests run on; the contract tests also run on Oxigraph with
+#: a union default graph (KG_STORE_UNION_DEFAULT_GRAPH).
 ENGINES = ("oxigraph", "virtuoso")
+CONTRACT_ENGINES = (*ENGINES, "oxigraph-union")
 
 
 def _command(name: str, installed_by: str) -> str:
@@ -40,6 +42,7 @@ class Engine(ServerProcess):
     kind = "sparql"
     query_path = "/query"
     update_path = "/update"
+    union_default_graph = False
 
     @property
     def store_url(self) -> str:
@@ -66,6 +69,10 @@ class Engine(ServerProcess):
 
 def engine(name: str, directory: Path) -> Engine:
     """The engine called `name` (one of ENGINES), on a database of its own in `directory`."""
+    if name == "oxigraph-union":
+        union = oxigraph(directory, "--union-default-graph")
+        union.union_default_graph = True
+        return union
     return {"oxigraph": oxigraph, "virtuoso": Virtuoso}[name](directory)
 
 
@@ -148,6 +155,8 @@ MaxQueryExecutionTime = 300
 
 def remote_settings(engine: Engine, directory: Path, **overrides) -> Settings:
     """Settings of kg on the engine, its working directory in `directory`."""
+    if engine.union_default_graph:
+        overrides.setdefault("store_union_default_graph", True)
     return Settings(store=engine.store_url, store_workdir=directory / "kg-remote", **overrides)
 
 
@@ -157,4 +166,5 @@ def remote_env(engine: Engine, directory: Path) -> dict[str, str]:
         **os.environ,
         "KG_STORE": engine.store_url,
         "KG_STORE_WORKDIR": str(directory / "kg-remote"),
+        "KG_STORE_UNION_DEFAULT_GRAPH": str(engine.union_default_graph).lower(),
     }

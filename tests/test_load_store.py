@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE
-from engines import ENGINES, engine, remote_settings
+from engines import CONTRACT_ENGINES, engine, remote_settings
 from pyoxigraph import DefaultGraph
 
 from kg.load import Loader
@@ -18,7 +18,7 @@ from kg.stores import open_store
 SEED_WITH_PARENT = "001_af4fa749e00a25f6.txt"
 
 
-@pytest.fixture(params=("embedded", *ENGINES))
+@pytest.fixture(params=("embedded", *CONTRACT_ENGINES))
 def any_store(request: pytest.FixtureRequest, tmp_path: Path):
     """Settings of a store of each kind: the store contract holds on every one."""
     if request.param == "embedded":

@@ -498,3 +498,11 @@ def test_named_queries_and_checks_answer_the_same_on_the_engine(engine, tmp_path
         assert answers[0] == answers[1], query
         answered += answers[1] != []
     assert answered >= 20
+
+
+def test_a_union_default_graph_kg_was_not_told_of_is_refused(tmp_path):
+    with start_engine("oxigraph-union", tmp_path) as engine:
+        settings = remote_settings(engine, tmp_path, store_union_default_graph=False)
+        assert load(settings, SAMPLE / SEED).committed  # an empty engine shows nothing yet
+        with pytest.raises(StoreError, match="KG_STORE_UNION_DEFAULT_GRAPH=true"):
+            load(settings, SAMPLE)

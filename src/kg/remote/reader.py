@@ -100,14 +100,15 @@ class _Unskolemized(io.RawIOBase):
 
 
 def _in_callers_lines(message: str, start: int, text: str) -> str:
-    """An engine's "error at LINE:COLUMN" (Oxigraph's form) counted in the caller's query, not
-    in the text kg sent, which starts with kg's prologue."""
+    """An engine's line number ("error at LINE:COLUMN" of Oxigraph, "SPARQL compiler, line
+    LINE" of Virtuoso) counted in the caller's query, not in the text kg sent, which starts
+    with kg's prologue."""
     lines_before = text.count("\n", 0, start)
 
     def moved(match: re.Match) -> str:
-        return f"error at {max(1, int(match[1]) - lines_before)}:{match[2]}"
+        return f"{match[1]}{max(1, int(match[2]) - lines_before)}"
 
-    return re.sub(r"error at (\d+):(\d+)", moved, message)
+    return re.sub(r"(error at |SPARQL compiler, line )(\d+)", moved, message)
 
 
 class RemoteReader:

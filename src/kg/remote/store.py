@@ -14,10 +14,17 @@ from kg.remote.client import post
 from kg.remote.endpoints import Endpoints
 from kg.remote.reader import RemoteReader
 from kg.remote.terms import Skolem
-from kg.remote.version import STAGING, new_version, read_version, version_query, version_update
+from kg.remote.version import (
+    STAGING,
+    new_version,
+    read_version,
+    version_graph,
+    version_query,
+    version_update,
+)
 from kg.settings import Settings
 from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, exclusive_lock, export
-from kg.vocab import PREFIXES
+from kg.vocab import OWL, PREFIXES
 
 WORKING_COPY = "copy"
 #: The data version the working copy holds; empty when it may differ from the engine's.
@@ -96,6 +103,8 @@ class RemoteStore:
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self._lock():
             engine_version = self.version()
+            if engine_version is not None:
+                self._check_default_graph()
             synced = self.workdir / SYNCED
             if not synced.exists() or synced.read_text() != (engine_version or "empty"):
                 self._refresh(engine_version)
@@ -115,6 +124,19 @@ class RemoteStore:
             except OSError as error:
                 raise StoreError(f"the change could not be sent: {error}") from None
             synced.write_text(version)
+
+    def _check_default_graph(self) -> None:
+        """Refuses to write where the engine's default graph is the union of its graphs but
+        kg was not told: kg's default graph would be read with every graph's triples twice."""
+        if self.default_graph is not None:
+            return
+        graph = version_graph(self.endpoints.base_iri)
+        query = f"SELECT ?v WHERE {{ {graph} {OWL.versionInfo} ?v }} LIMIT 1"
+        if any(True for _ in self.reader()._rows(query)):
+            raise StoreError(
+                "the SPARQL engine's default graph is the union of all its graphs: "
+                "set KG_STORE_UNION_DEFAULT_GRAPH=true"
+            )
 
     def _refresh(self, engine_version: str | None) -> None:
         """Makes the working copy what the engine holds (every named graph but the version's)."""
