@@ -1,11 +1,13 @@
-"""The embedded store and a remote engine (Oxigraph server) side by side, at each size: load
-throughput, the query mix through kg's store interface, and peak memory of kg and the engine.
+"""The embedded store and the remote engines (Oxigraph server, Virtuoso) side by side, at each
+size: load throughput, the query mix through kg's store interface, and peak memory of kg and the
+engine.
 
-    python bench/backends_bench.py [--sizes 1000000 10000000]
+    python bench/backends_bench.py [--sizes 1000000 10000000] [--backends embedded virtuoso]
 
 Each size's synthetic graph (bench/synth.py) is loaded with `bulk_load` (the path of a bulk
-import) into a fresh embedded store and into a fresh `oxigraph serve` through kg's remote store,
-which commits on its working copy, then sends the change as one update request. The query mix
+import) into a fresh embedded store, and into a fresh engine (started as the tests start them:
+tests/engines.py) through kg's remote store, which commits on its working copy, then sends the
+change as update requests. The query mix
 (serve_bench.query_mix) then runs through `GraphStore.query` on each: median of REPEATS runs,
 answers read to their end. Writes bench/results/backends.json.
 """
@@ -26,16 +28,20 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "tests"))
 
+from engines import engine, remote_settings  # noqa: E402
 from serve_bench import query_mix  # noqa: E402
-from server_process import ServerProcess  # noqa: E402
 from synth import generate  # noqa: E402
 
+from kg.errors import KgError  # noqa: E402
 from kg.settings import Settings  # noqa: E402
 from kg.stores import open_store  # noqa: E402
 
 WORK = BENCH / "work" / "backends"
 RESULTS = BENCH / "results" / "backends.json"
 REPEATS = 5
+BACKENDS = ["embedded", "oxigraph", "virtuoso"]
+#: Virtuoso with 2.6 GiB of buffers (its advice for a few million triples).
+ENGINE_OPTIONS = {"virtuoso": {"buffers": 340_000}}
 
 
 class PeakRss:
@@ -79,17 +85,40 @@ def run_mix(store, sample: dict) -> dict:
     timings = {}
     for query in query_mix(sample):
         runs = []
-        for _ in range(REPEATS):
-            start = time.perf_counter()
-            result = store.query(query.text)
-            rows = sum(1 for _ in result) if not isinstance(result, bool) else 1
-            runs.append(time.perf_counter() - start)
+        try:
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                result = store.query(query.text)
+                rows = sum(1 for _ in result) if not isinstance(result, bool) else 1
+                runs.append(time.perf_counter() - start)
+        except KgError as error:  # an engine may refuse a query the others run
+            timings[query.name] = {"error": str(error)[:300]}
+            continue
         timings[query.name] = {"median_ms": round(statistics.median(runs) * 1000, 2), "rows": rows}
     return timings
 
 
-def bench_size(size: int) -> dict:
+def measure(store, data: Path, quads: int, sample: dict, own: PeakRss, engine_pid=None) -> dict:
     from pyoxigraph import RdfFormat
+
+    watched = [own] + ([PeakRss(engine_pid)] if engine_pid else [])
+    own.peak = 0
+    try:
+        seconds = timed_with_memory(lambda: store.bulk_load(data, RdfFormat.N_QUADS), watched)
+    except KgError as error:
+        return {"load_error": str(error)[:400]}
+    measured = {
+        "load_s": round(seconds, 2),
+        "load_quads_per_s": round(quads / seconds),
+        "kg_peak_rss_mb": round(own.peak / 2**20),
+    }
+    if engine_pid:
+        measured["engine_peak_rss_mb"] = round(watched[1].peak / 2**20)
+    measured["queries"] = run_mix(store, sample)
+    return measured
+
+
+def bench_size(size: int, backends: list[str]) -> dict:
 
     folder = WORK / str(size)
     shutil.rmtree(folder, ignore_errors=True)
@@ -100,60 +129,53 @@ def bench_size(size: int) -> dict:
     result: dict = {"triples": stats.default_triples, "quads": stats.quads}
     own = PeakRss(psutil.Process().pid)
 
-    embedded = Settings(store=folder / "embedded")
-    store = open_store(embedded)
-    own.peak = 0
-    seconds = timed_with_memory(lambda: store.bulk_load(data, RdfFormat.N_QUADS), [own])
-    result["embedded"] = {
-        "load_s": round(seconds, 2),
-        "load_quads_per_s": round(stats.quads / seconds),
-        "kg_peak_rss_mb": round(own.peak / 2**20),
-        "queries": run_mix(store, sample),
-    }
-    print(json.dumps({"embedded": result["embedded"]}), flush=True)
-
-    binary = str(Path(sys.executable).with_name("oxigraph"))
-    command = [binary, "serve", "--location", str(folder / "engine"), "--bind", "127.0.0.1:{port}"]
-    with ServerProcess(command, ready_path="/query?query=ASK%7B%7D") as engine:
-        remote = Settings(store="sparql+" + engine.url, store_workdir=folder / "kg-remote")
-        store = open_store(remote)
-        server = PeakRss(engine.pid)
-        own.peak = 0
-        seconds = timed_with_memory(lambda: store.bulk_load(data, RdfFormat.N_QUADS), [own, server])
-        result["oxigraph_server"] = {
-            "load_s": round(seconds, 2),
-            "load_quads_per_s": round(stats.quads / seconds),
-            "kg_peak_rss_mb": round(own.peak / 2**20),
-            "engine_peak_rss_mb": round(server.peak / 2**20),
-            "queries": run_mix(store, sample),
-        }
-    print(json.dumps({"oxigraph_server": result["oxigraph_server"]}), flush=True)
+    for backend in backends:
+        if backend == "embedded":
+            store = open_store(Settings(store=folder / "embedded"))
+            result[backend] = measure(store, data, stats.quads, sample, own)
+        else:
+            with engine(backend, folder, **ENGINE_OPTIONS.get(backend, {})) as server:
+                store = open_store(remote_settings(server, folder))
+                result[backend] = measure(store, data, stats.quads, sample, own, server.pid)
+        print(json.dumps({backend: result[backend]}), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
     return result
+
+
+def _virtuoso_version() -> str | None:
+    try:
+        said = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    lines = (said.stdout + said.stderr).splitlines()
+    return next((line for line in lines if line.startswith("Version")), None)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=BACKENDS)
     options = parser.parse_args()
-    results = {
-        "machine": {
-            "cpus": psutil.cpu_count(),
-            "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(),
-            "oxigraph": subprocess.run(
-                [str(Path(sys.executable).with_name("oxigraph")), "--version"],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout.strip(),
-        },
-        "repeats": REPEATS,
-        "sizes": {},
+    # Runs of some sizes or backends update the results of earlier runs.
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"sizes": {}}
+    results["machine"] = {
+        "cpus": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "oxigraph": subprocess.run(
+            [str(Path(sys.executable).with_name("oxigraph")), "--version"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip(),
+        "virtuoso": _virtuoso_version(),
     }
+    results["repeats"] = REPEATS
+    results.pop("notes", None)  # notes are about one run: written again by hand after it
     for size in options.sizes:
         print(f"== {size:,} triples", flush=True)
-        results["sizes"][str(size)] = bench_size(size)
+        measured = bench_size(size, options.backends)
+        results["sizes"].setdefault(str(size), {}).update(measured)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 

@@ -67,13 +67,16 @@ class Engine(ServerProcess):
         assert answer.is_success, answer.text
 
 
-def engine(name: str, directory: Path) -> Engine:
-    """The engine called `name` (one of ENGINES), on a database of its own in `directory`."""
+def engine(name: str, directory: Path, **options) -> Engine:
+    """The engine called `name` (one of CONTRACT_ENGINES), on a database of its own in
+    `directory` (options: Virtuoso's)."""
     if name == "oxigraph-union":
         union = oxigraph(directory, "--union-default-graph")
         union.union_default_graph = True
         return union
-    return {"oxigraph": oxigraph, "virtuoso": Virtuoso}[name](directory)
+    if name == "virtuoso":
+        return Virtuoso(directory, **options)
+    return oxigraph(directory)
 
 
 def oxigraph(directory: Path, *options: str) -> Engine:
@@ -91,7 +94,8 @@ class Virtuoso(Engine):
     kind = "virtuoso"
     query_path = update_path = "/sparql"
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, buffers: int = 20_000) -> None:
+        self.buffers = buffers  # 8 KiB pages of memory (Virtuoso's advice: 85,000 a GiB)
         self.directory = directory / "virtuoso"
         self.sql_port = free_port()
         ini = self.directory / "virtuoso.ini"
@@ -107,7 +111,9 @@ class Virtuoso(Engine):
     def start(self) -> "Virtuoso":
         self.directory.mkdir(parents=True, exist_ok=True)
         (self.directory / "virtuoso.ini").write_text(
-            VIRTUOSO_INI.format(directory=self.directory, http=self.port, sql=self.sql_port)
+            VIRTUOSO_INI.format(
+                directory=self.directory, http=self.port, sql=self.sql_port, buffers=self.buffers
+            )
         )
         super().start()
         grant = (
@@ -136,8 +142,8 @@ Striping = 0
 
 [Parameters]
 ServerPort = 127.0.0.1:{sql}
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 12000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {buffers}
 DirsAllowed = ., {directory}
 CheckpointInterval = 60
 
@@ -162,9 +168,11 @@ def remote_settings(engine: Engine, directory: Path, **overrides) -> Settings:
 
 def remote_env(engine: Engine, directory: Path) -> dict[str, str]:
     """The environment of a kg process on the engine."""
-    return {
+    env = {
         **os.environ,
         "KG_STORE": engine.store_url,
         "KG_STORE_WORKDIR": str(directory / "kg-remote"),
-        "KG_STORE_UNION_DEFAULT_GRAPH": str(engine.union_default_graph).lower(),
     }
+    if engine.union_default_graph:  # else what the engine kind does (Virtuoso's is a union)
+        env["KG_STORE_UNION_DEFAULT_GRAPH"] = "true"
+    return env

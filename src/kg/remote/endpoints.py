@@ -23,17 +23,32 @@ class Engine:
     union_default_graph: bool
     #: One update request runs as one transaction: if an operation fails, none stays applied.
     atomic_requests: bool
+    #: Bytes of the largest request body the engine takes (Oxigraph: 128 MiB; Virtuoso: its
+    #: string sessions stop at 10 MB).
+    max_request_bytes: int = 128 * 2**20
+    #: Large changes are uploaded to the graph store (SPARQL 1.1 Graph Store Protocol) as
+    #: N-Triples rather than sent as update text.
+    graph_store: bool = False
     #: The dataset is named by `define input:...` pragmas in the query text rather than by the
     #: protocol's parameters (Virtuoso answers each of those with a header: more than 100 of
     #: them, and no HTTP client reads the answer).
     dataset_pragmas: bool = False
 
 
-ENGINES = {
-    "sparql": Engine("/query", "/update", "/store", TSV, False, True),  # Oxigraph server
+ENGINES = {  # sparql: Oxigraph server
+    "sparql": Engine("/query", "/update", "/store", TSV, False, True, graph_store=True),
     # Virtuoso writes IRIs as strings in TSV; keeps the operations of a request that ran before
     # one that failed (measured with 7.2.5).
-    "virtuoso": Engine("/sparql", "/sparql", "/sparql-graph-crud", JSON, True, False, True),
+    "virtuoso": Engine(
+        "/sparql",
+        "/sparql",
+        "/sparql-graph-crud",
+        JSON,
+        True,
+        False,
+        max_request_bytes=10 * 10**6,
+        dataset_pragmas=True,
+    ),
 }
 
 

@@ -2,6 +2,7 @@
 one update request (see the package docstring)."""
 
 import tempfile
+import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
@@ -32,10 +33,13 @@ SYNCED = "copy.version"
 PUBLISH_LOCK = "publish.lock"
 #: Triples per INSERT DATA operation of an update request (engines parse each as one statement).
 BATCH = 2_000
-#: Bytes of one update request (Oxigraph server refuses bodies over 128 MiB).
+#: Bytes of one request, at most (and at most half what the engine takes, Engine.max_request_bytes:
+#: a request is cut after the operation or line that passes the limit).
 REQUEST_BYTES = 64 * 1024 * 1024
 #: Bytes of an update request kept in memory before it is spooled to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
+UPDATE = "application/sparql-update"
+NTRIPLES = RdfFormat.N_TRIPLES.media_type
 
 
 class RemoteStore:
@@ -156,8 +160,9 @@ class RemoteStore:
         """The change as SPARQL Update: each changed graph dropped and written again, the default
         graph (the union of the named graphs) changed by what left and joined it, the new
         version. In one request when it fits REQUEST_BYTES and the engine runs a request as one
-        transaction; else written first into staging graphs by as many requests as it takes,
-        then moved into place by one small request."""
+        transaction; else written first into staging graphs by as many requests as it takes
+        (N-Triples to the graph store where the engine has one: it parses them faster than
+        update text), then moved into place by one small request."""
         kg_graphs = (g for g in new.named_graphs() if isinstance(g, NamedNode))
         final = version_update(self.endpoints.base_iri, version, kg_graphs)
         request = _Request(self.skolem, old, new, graphs, self.default_graph)
@@ -165,7 +170,7 @@ class RemoteStore:
             with _spooled() as body:
                 for text in request.operations():
                     body.write(text.encode())
-                    if body.tell() > REQUEST_BYTES:
+                    if body.tell() > self._request_bytes():
                         break
                 else:
                     body.write(final.encode())
@@ -173,7 +178,10 @@ class RemoteStore:
                     return
         staging = Staging(self.endpoints.base_iri, version, graphs, self.default_graph)
         try:
-            self._send_in_parts(request.operations(staging))
+            if self.endpoints.engine.graph_store:
+                self._upload(request.staged(staging))
+            else:
+                self._send_in_parts(request.staged_operations(staging))
             with _spooled() as body:
                 body.write((staging.finish() + final).encode())
                 self._send(body)
@@ -189,7 +197,7 @@ class RemoteStore:
         try:
             for text in texts:
                 body.write(text.encode())
-                if text.endswith(";\n") and body.tell() >= REQUEST_BYTES:
+                if text.endswith(";\n") and body.tell() >= self._request_bytes():
                     self._send(body)
                     body.close()
                     body = _spooled()
@@ -198,13 +206,34 @@ class RemoteStore:
         finally:
             body.close()
 
-    def _send(self, body: IO[bytes]) -> None:
+    def _upload(self, parts: Iterable[tuple[NamedNode, Iterable[Quad]]]) -> None:
+        """Each graph's quads POSTed to the graph store (which adds them to the graph), in
+        requests of about REQUEST_BYTES."""
+        for graph, quads in parts:
+            url = f"{self.endpoints.graph}?graph={urllib.parse.quote(graph.value, safe='')}"
+            body = _spooled()
+            try:
+                for line in self.skolem.ntriples(quads):
+                    body.write(line.encode())
+                    if body.tell() >= self._request_bytes():
+                        self._send(body, url, NTRIPLES)
+                        body.close()
+                        body = _spooled()
+                if body.tell():
+                    self._send(body, url, NTRIPLES)
+            finally:
+                body.close()
+
+    def _send(self, body: IO[bytes], url: str | None = None, media_type: str = UPDATE) -> None:
         length = body.tell()
         response = post(
-            self.endpoints, self.endpoints.update, body, "application/sparql-update", length=length
+            self.endpoints, url or self.endpoints.update, body, media_type, length=length
         )
         response.read()
         response.close()
+
+    def _request_bytes(self) -> int:
+        return min(REQUEST_BYTES, self.endpoints.engine.max_request_bytes // 2)
 
     def _lock(self) -> AbstractContextManager[None]:
         return exclusive_lock(self.workdir, PUBLISH_LOCK)
@@ -260,41 +289,59 @@ class _Request:
         self.skolem, self.old, self.new, self.graphs = skolem, old, new, graphs
         self.default_graph = default_graph
 
-    def operations(self, staging: Staging | None = None) -> Iterator[str]:
-        """Straight into place, or into `staging`'s graphs."""
-        old, new = self.old, self.new
-        joined: set[tuple] = set()
-        first = _is_empty(old)  # into an empty engine: the new default graph is all that joins
+    def operations(self) -> Iterator[str]:
+        """The change as update operations straight into place: each changed graph dropped and
+        written again, then the default graph's change."""
         for graph in self.graphs:
-            if staging is None:
-                yield f"DROP SILENT GRAPH {graph} ;\n"
-            target = graph if staging is None else staging.graphs[graph]
-            yield from self._data(
-                "INSERT DATA", new.quads_for_pattern(None, None, None, graph), target
-            )
-            if first:
-                continue
-            for quad in new.quads_for_pattern(None, None, None, graph):
-                if not _has(old, quad):
-                    joined.add(_triple(quad))
-        into = self.default_graph if staging is None else staging.joined
-        if first:
-            yield from self._data(
-                "INSERT DATA", new.quads_for_pattern(None, None, None, DefaultGraph()), into
-            )
+            yield f"DROP SILENT GRAPH {graph} ;\n"
+            yield from self._data("INSERT DATA", self._graph(graph), graph)
+        if self.first:
+            yield from self._data("INSERT DATA", self._graph(DefaultGraph()), self.default_graph)
             return
+        yield from self._data("DELETE DATA", self._left(), self.default_graph)
+        yield from self._data("INSERT DATA", self._joined(), self.default_graph)
+
+    def staged(self, staging: Staging) -> Iterator[tuple[NamedNode, Iterable[Quad]]]:
+        """The change as the content of `staging`'s graphs: (graph, quads)."""
+        for graph in self.graphs:
+            yield staging.graphs[graph], self._graph(graph)
+        if self.first:
+            yield staging.joined, self._graph(DefaultGraph())
+            return
+        yield staging.left, self._left()
+        yield staging.joined, self._joined()
+
+    def staged_operations(self, staging: Staging) -> Iterator[str]:
+        for graph, quads in self.staged(staging):
+            yield from self._data("INSERT DATA", quads, graph)
+
+    @property
+    def first(self) -> bool:
+        """Into an empty engine: the new default graph is all that joins."""
+        return _is_empty(self.old)
+
+    def _graph(self, graph: NamedNode | DefaultGraph) -> Iterator[Quad]:
+        return self.new.quads_for_pattern(None, None, None, graph)
+
+    def _left(self) -> Iterator[Quad]:
+        """What leaves the default graph: triples of the changed graphs stated nowhere now."""
         left = {
             _triple(quad)
             for graph in self.graphs
-            for quad in old.quads_for_pattern(None, None, None, graph)
-            if not _has(new, quad)
+            for quad in self.old.quads_for_pattern(None, None, None, graph)
+            if not _has(self.new, quad)
         }
-        removed = (Quad(*t) for t in left)
-        if staging is None:
-            yield from self._data("DELETE DATA", removed, self.default_graph)
-        else:
-            yield from self._data("INSERT DATA", removed, staging.left)
-        yield from self._data("INSERT DATA", (Quad(*t) for t in joined), into)
+        return (Quad(*t) for t in left)
+
+    def _joined(self) -> Iterator[Quad]:
+        """What joins the default graph: triples of the changed graphs stated nowhere before."""
+        joined = {
+            _triple(quad)
+            for graph in self.graphs
+            for quad in self._graph(graph)
+            if not _has(self.old, quad)
+        }
+        return (Quad(*t) for t in joined)
 
     def _data(
         self, operation: str, quads: Iterable[Quad], graph: NamedNode | None
