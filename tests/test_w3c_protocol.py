@@ -1,7 +1,8 @@
 """The W3C SPARQL 1.1 Protocol suite against `kg serve`, a real server process on 127.0.0.1.
 
 The 34 tests of ../shared/conformance/w3c-sparql11/protocol/manifest.ttl run in manifest order
-against one server for the module. Before each test an authenticated SPARQL Update makes the store
+against one server for the module (kg on its embedded store, kg on an Oxigraph server, kg on
+Virtuoso). Before each test an authenticated SPARQL Update makes the store
 hold exactly the test's graph data; then each request is sent as the manifest gives it (its
 headers only: no Accept unless the manifest has one, so the server picks its default format) and
 its response is checked: status class, and the format the manifest expects, parsed.
@@ -27,7 +28,7 @@ import httpx
 import pytest
 import rdflib
 from conftest import SHARED
-from engines import oxigraph, remote_env
+from engines import engine, remote_env
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from server_process import ServerProcess
 from w3c_protocol import (
@@ -75,7 +76,7 @@ class Target:
     ready_path: str
     query_path: str
     update_path: str
-    on_engine: bool = False  # kg's store is an Oxigraph server the fixture starts
+    on_engine: str | None = None  # kg's store is this engine (tests/engines.py), started here
 
     def endpoint(self, request: ProtocolRequest) -> str:
         # The protocol binds updates to POST only: a GET is a query operation, whatever it holds
@@ -86,18 +87,19 @@ class Target:
 
 
 def targets() -> list[Target]:
-    """kg on its embedded store and on an Oxigraph server, or the server KG_PROTOCOL_TARGET
-    names."""
+    """kg on its embedded store, on an Oxigraph server and on Virtuoso, or the server
+    KG_PROTOCOL_TARGET names."""
     chosen = os.environ.get("KG_PROTOCOL_TARGET")
     if chosen is None:
-        return [target("kg"), target("kg-on-oxigraph")]
+        return [target("kg"), target("kg-on-oxigraph"), target("kg-on-virtuoso")]
     return [target(chosen)]
 
 
 def target(chosen: str) -> Target:
-    if chosen in ("kg", "kg-on-oxigraph"):
+    if chosen in ("kg", "kg-on-oxigraph", "kg-on-virtuoso"):
+        on_engine = chosen.removeprefix("kg-on-") if chosen != "kg" else None
         return Target(
-            name="kg serve" if chosen == "kg" else "kg serve on oxigraph serve",
+            name="kg serve" + (f" on {on_engine}" if on_engine else ""),
             command=lambda store, token: [
                 sys.executable,
                 "-m",
@@ -115,7 +117,7 @@ def target(chosen: str) -> Target:
             ready_path="/health",
             query_path="/sparql",
             update_path="/sparql",
-            on_engine=chosen == "kg-on-oxigraph",
+            on_engine=on_engine,
         )
     if chosen.startswith("oxigraph:"):
         binary = chosen.removeprefix("oxigraph:")
@@ -134,7 +136,8 @@ def target(chosen: str) -> Target:
             update_path="/update",
         )
     raise pytest.UsageError(
-        f"KG_PROTOCOL_TARGET={chosen!r}: expected kg, kg-on-oxigraph or oxigraph:/path"
+        f"KG_PROTOCOL_TARGET={chosen!r}: expected kg, kg-on-oxigraph, kg-on-virtuoso "
+        "or oxigraph:/path"
     )
 
 
@@ -198,8 +201,8 @@ def server(shared: Path, tmp_path_factory: pytest.TempPathFactory, request: pyte
     with contextlib.ExitStack() as stack:
         env = None
         if chosen.on_engine:
-            engine = stack.enter_context(oxigraph(folder))
-            store, env = "sparql+" + engine.url, remote_env(engine, folder)
+            running = stack.enter_context(engine(chosen.on_engine, folder))
+            store, env = running.store_url, remote_env(running, folder)
         else:
             (folder / "store").mkdir()
             store = str(folder / "store")

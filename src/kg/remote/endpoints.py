@@ -26,6 +26,8 @@ class Engine:
     #: Bytes of the largest request body the engine takes (Oxigraph: 128 MiB; Virtuoso: its
     #: string sessions stop at 10 MB).
     max_request_bytes: int = 128 * 2**20
+    #: Operations of one update request, at most (Virtuoso: "query too large" past ~300).
+    max_operations: int | None = None
     #: Large changes are uploaded to the graph store (SPARQL 1.1 Graph Store Protocol) as
     #: N-Triples rather than sent as update text.
     graph_store: bool = False
@@ -47,6 +49,7 @@ ENGINES = {  # sparql: Oxigraph server
         True,
         False,
         max_request_bytes=10 * 10**6,
+        max_operations=200,
         dataset_pragmas=True,
     ),
 }

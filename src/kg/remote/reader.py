@@ -205,7 +205,11 @@ class RemoteReader:
         if default_graph is None and named_graphs is None:
             if any(x.is_keyword("FROM") for x in lexemes):
                 return None, None
-            default_graph, named_graphs = [self.union_graph], self.kg_graphs()
+            # A query without GRAPH reads no named graph: kg's may be thousands, which costs
+            # Virtuoso half a second to compile into each query that names them.
+            uses_graphs = any(x.is_keyword("GRAPH") for x in lexemes)
+            default_graph = [self.union_graph]
+            named_graphs = self.kg_graphs() if uses_graphs else []
         # An empty list would name every graph of the engine, its own included.
         return default_graph or [self.no_graph], named_graphs or [self.no_graph]
 

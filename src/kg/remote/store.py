@@ -16,6 +16,7 @@ from kg.remote.endpoints import Endpoints
 from kg.remote.reader import RemoteReader
 from kg.remote.terms import Skolem
 from kg.remote.version import (
+    BATCH,
     STAGING,
     new_version,
     read_version,
@@ -31,8 +32,6 @@ WORKING_COPY = "copy"
 #: The data version the working copy holds; empty when it may differ from the engine's.
 SYNCED = "copy.version"
 PUBLISH_LOCK = "publish.lock"
-#: Triples per INSERT DATA operation of an update request (engines parse each as one statement).
-BATCH = 2_000
 #: Bytes of one request, at most (and at most half what the engine takes, Engine.max_request_bytes:
 #: a request is cut after the operation or line that passes the limit).
 REQUEST_BYTES = 64 * 1024 * 1024
@@ -163,7 +162,7 @@ class RemoteStore:
         transaction; else written first into staging graphs by as many requests as it takes
         (N-Triples to the graph store where the engine has one: it parses them faster than
         update text), then moved into place by one small request."""
-        kg_graphs = (g for g in new.named_graphs() if isinstance(g, NamedNode))
+        kg_graphs = sorted(g for g in new.named_graphs() if isinstance(g, NamedNode))
         final = version_update(self.endpoints.base_iri, version, kg_graphs)
         request = _Request(self.skolem, old, new, graphs, self.default_graph)
         if self.endpoints.engine.atomic_requests:
@@ -182,9 +181,11 @@ class RemoteStore:
                 self._upload(request.staged(staging))
             else:
                 self._send_in_parts(request.staged_operations(staging))
-            with _spooled() as body:
-                body.write((staging.finish() + final).encode())
-                self._send(body)
+            if self.endpoints.engine.atomic_requests:  # moved and versioned as one
+                self._send_in_parts(["".join(staging.finish()) + final])
+            else:  # the version last, on its own
+                self._send_in_parts(staging.finish())
+                self._send_in_parts([final])
         except BaseException:
             with suppress(OSError, SyntaxError), _spooled() as body:
                 body.write(staging.drop().encode())
@@ -192,15 +193,20 @@ class RemoteStore:
             raise
 
     def _send_in_parts(self, texts: Iterable[str]) -> None:
-        """Requests of about REQUEST_BYTES, cut between operations."""
-        body = _spooled()
+        """Requests of about REQUEST_BYTES and at most the engine's operations, cut between
+        operations (a text ending with ";\n" ends one)."""
+        most = self.endpoints.engine.max_operations
+        body, operations = _spooled(), 0
         try:
             for text in texts:
                 body.write(text.encode())
-                if text.endswith(";\n") and body.tell() >= self._request_bytes():
+                if not text.endswith(";\n"):
+                    continue
+                operations += 1
+                if body.tell() >= self._request_bytes() or operations == most:
                     self._send(body)
                     body.close()
-                    body = _spooled()
+                    body, operations = _spooled(), 0
             if body.tell():
                 self._send(body)
         finally:
@@ -255,7 +261,7 @@ class Staging:
         self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
         self.default_graph = default_graph
 
-    def finish(self) -> str:
+    def finish(self) -> list[str]:
         operations = []
         for graph, staged in self.graphs.items():
             operations += [f"DROP SILENT GRAPH {graph}", f"MOVE SILENT {staged} TO {graph}"]
@@ -267,7 +273,7 @@ class Staging:
             f"DROP SILENT GRAPH {self.left}",
             f"DROP SILENT GRAPH {self.joined}",
         ]
-        return " ;\n".join(operations) + " ;\n"
+        return [operation + " ;\n" for operation in operations]
 
     def drop(self) -> str:
         staged = [*self.graphs.values(), self.joined, self.left]
