@@ -28,8 +28,8 @@ class Engine:
     max_request_bytes: int = 128 * 2**20
     #: Operations of one update request, at most (Virtuoso: "query too large" past ~300).
     max_operations: int | None = None
-    #: Large changes are uploaded to the graph store (SPARQL 1.1 Graph Store Protocol) as
-    #: N-Triples rather than sent as update text.
+    #: Large changes are uploaded to the graph store as one N-Quads dataset (Oxigraph's
+    #: `POST /store`) rather than sent as update text, which the engine parses slower.
     graph_store: bool = False
     #: The dataset is named by `define input:...` pragmas in the query text rather than by the
     #: protocol's parameters (Virtuoso answers each of those with a header: more than 100 of

@@ -1,14 +1,14 @@
 """A remote engine as kg's store: reads from it, commits prepared on a working copy and sent as
 one update request (see the package docstring)."""
 
+import itertools
 import tempfile
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, serialize
 
 from kg.errors import QueryError, StoreError
 from kg.remote.client import post
@@ -38,7 +38,9 @@ REQUEST_BYTES = 64 * 1024 * 1024
 #: Bytes of an update request kept in memory before it is spooled to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 UPDATE = "application/sparql-update"
-NTRIPLES = RdfFormat.N_TRIPLES.media_type
+NQUADS = RdfFormat.N_QUADS.media_type
+#: Quads serialized at a time into an upload.
+UPLOAD_BATCH = 50_000
 
 
 class RemoteStore:
@@ -213,22 +215,27 @@ class RemoteStore:
             body.close()
 
     def _upload(self, parts: Iterable[tuple[NamedNode, Iterable[Quad]]]) -> None:
-        """Each graph's quads POSTed to the graph store (which adds them to the graph), in
-        requests of about REQUEST_BYTES."""
-        for graph, quads in parts:
-            url = f"{self.endpoints.graph}?graph={urllib.parse.quote(graph.value, safe='')}"
-            body = _spooled()
-            try:
-                for line in self.skolem.ntriples(quads):
-                    body.write(line.encode())
-                    if body.tell() >= self._request_bytes():
-                        self._send(body, url, NTRIPLES)
-                        body.close()
-                        body = _spooled()
-                if body.tell():
-                    self._send(body, url, NTRIPLES)
-            finally:
-                body.close()
+        """The staged graphs' quads POSTed to the graph store as one N-Quads dataset (Oxigraph
+        adds them to their graphs), in requests of about REQUEST_BYTES: a request per graph
+        would cost a transaction per graph, and a load has thousands of small graphs."""
+        term = self.skolem.term
+        quads = (
+            Quad(term(quad.subject), quad.predicate, term(quad.object), graph)
+            for graph, graph_quads in parts
+            for quad in graph_quads
+        )
+        body = _spooled()
+        try:
+            while batch := list(itertools.islice(quads, UPLOAD_BATCH)):
+                serialize(batch, body, RdfFormat.N_QUADS)
+                if body.tell() >= self._request_bytes():
+                    self._send(body, self.endpoints.graph, NQUADS)
+                    body.close()
+                    body = _spooled()
+            if body.tell():
+                self._send(body, self.endpoints.graph, NQUADS)
+        finally:
+            body.close()
 
     def _send(self, body: IO[bytes], url: str | None = None, media_type: str = UPDATE) -> None:
         length = body.tell()
@@ -247,7 +254,9 @@ class RemoteStore:
 
 class Staging:
     """Where a change too large for one request is written before one request moves it into
-    place: a graph per changed graph, and what joins and leaves the default graph."""
+    place: a graph per changed graph, what joins and leaves the default graph, and a map from
+    each staged graph to the graph it replaces (so that the move is a few operations over all
+    graphs, not one per graph: loads have thousands)."""
 
     def __init__(
         self,
@@ -259,25 +268,37 @@ class Staging:
         prefix = f"{base_iri}{STAGING}{version}/"
         self.graphs = {graph: NamedNode(f"{prefix}{n}") for n, graph in enumerate(graphs)}
         self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
+        self.map, self.replaces = NamedNode(prefix + "map"), NamedNode(prefix + "replaces")
         self.default_graph = default_graph
 
-    def finish(self) -> list[str]:
-        operations = []
+    def map_quads(self) -> Iterator[Quad]:
         for graph, staged in self.graphs.items():
-            operations += [f"DROP SILENT GRAPH {graph}", f"MOVE SILENT {staged} TO {graph}"]
+            yield Quad(staged, self.replaces, graph, self.map)
+
+    def finish(self) -> list[str]:
         spo = "?s ?p ?o"
+        mapped = f"GRAPH {self.map} {{ ?staged {self.replaces} ?graph }}"
         into = f"GRAPH {self.default_graph} {{ {spo} }}" if self.default_graph else spo
-        operations += [
+        operations = [
+            f"DELETE {{ GRAPH ?graph {{ {spo} }} }} WHERE {{ {mapped} GRAPH ?graph {{ {spo} }} }}",
+            f"INSERT {{ GRAPH ?graph {{ {spo} }} }} WHERE {{ {mapped} GRAPH ?staged {{ {spo} }} }}",
             f"DELETE {{ {into} }} WHERE {{ GRAPH {self.left} {{ {spo} }} }}",
             f"INSERT {{ {into} }} WHERE {{ GRAPH {self.joined} {{ {spo} }} }}",
-            f"DROP SILENT GRAPH {self.left}",
-            f"DROP SILENT GRAPH {self.joined}",
+            *self._dropping(),
         ]
         return [operation + " ;\n" for operation in operations]
 
     def drop(self) -> str:
-        staged = [*self.graphs.values(), self.joined, self.left]
-        return " ;\n".join(f"DROP SILENT GRAPH {graph}" for graph in staged)
+        return " ;\n".join(self._dropping())
+
+    def _dropping(self) -> list[str]:
+        spo = "?s ?p ?o"
+        mapped = f"GRAPH {self.map} {{ ?staged {self.replaces} ?graph }}"
+        staged = f"GRAPH ?staged {{ {spo} }}"
+        return [
+            f"DELETE {{ {staged} }} WHERE {{ {mapped} {staged} }}",
+            *(f"DROP SILENT GRAPH {graph}" for graph in (self.left, self.joined, self.map)),
+        ]
 
 
 class _Request:
@@ -309,6 +330,7 @@ class _Request:
 
     def staged(self, staging: Staging) -> Iterator[tuple[NamedNode, Iterable[Quad]]]:
         """The change as the content of `staging`'s graphs: (graph, quads)."""
+        yield staging.map, staging.map_quads()
         for graph in self.graphs:
             yield staging.graphs[graph], self._graph(graph)
         if self.first:
