@@ -3,6 +3,7 @@ size: load throughput, the query mix through kg's store interface, and peak memo
 engine.
 
     python bench/backends_bench.py [--sizes 1000000 10000000] [--backends embedded virtuoso]
+    python bench/backends_bench.py --table    # the results as Markdown tables (docs/scaling.md)
 
 Each size's synthetic graph (bench/synth.py) is loaded with `bulk_load` (the path of a bulk
 import) into a fresh embedded store, and into a fresh engine (started as the tests start them:
@@ -151,11 +152,53 @@ def _virtuoso_version() -> str | None:
     return next((line for line in lines if line.startswith("Version")), None)
 
 
+def table(results: dict) -> str:
+    """Each size's results as a Markdown table, a column per backend."""
+    out = []
+    for size, measured in results["sizes"].items():
+        backends = [b for b in BACKENDS if b in measured]
+        columns = [measured[b] for b in backends]
+        names = next((list(c["queries"]) for c in columns if "queries" in c), [])
+        rows = [("load", _load), ("peak memory", _memory)]
+        rows += [(name, lambda c, name=name: _timing(c, name)) for name in names]
+        out += [f"### {int(size):,} triples ({measured['quads']:,} quads)", ""]
+        out += ["| | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
+        for label, render in rows:
+            out.append(f"| {label} | " + " | ".join(_cell(c, render) for c in columns) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _cell(column: dict, render) -> str:
+    try:
+        return render(column)
+    except KeyError:  # not measured: the load failed, or the run stopped
+        return column.get("load_error", "")[:80] or "–"
+
+
+def _load(column: dict) -> str:
+    return f"{column['load_s']} s ({column['load_quads_per_s']:,} quads/s)"
+
+
+def _memory(column: dict) -> str:
+    engine = column.get("engine_peak_rss_mb")
+    return f"kg {column['kg_peak_rss_mb']:,} MB" + (f" + engine {engine:,} MB" if engine else "")
+
+
+def _timing(column: dict, name: str) -> str:
+    answer = column["queries"][name]
+    return f"{answer['median_ms']} ms" if "median_ms" in answer else "refused"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--table", action="store_true", help="print the results as tables")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=BACKENDS)
     options = parser.parse_args()
+    if options.table:
+        print(table(json.loads(RESULTS.read_text())))
+        return 0
     # Runs of some sizes or backends update the results of earlier runs.
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {"sizes": {}}
     results["machine"] = {

@@ -6,8 +6,10 @@ Reads go to the engine's query service (`reader.RemoteReader` answers what kg as
 pyoxigraph store: queries, quad patterns, graphs, dumps). Writes are prepared where kg can
 check them: a working copy (an embedded store in `Settings.store_dir`) takes each commit exactly
 as the embedded store does — derivations, inferences, SHACL — and only a commit that passed is
-sent to the engine, as the change of the graphs it touched (`publish`), in one SPARQL Update
-request that also sets the data version (`version`). What a request guarantees depends on the
-engine (docs/scaling.md): Oxigraph applies a request in one transaction, so readers see the
-whole commit or none of it.
+sent to the engine, as the change of the graphs it touched, in one SPARQL Update request that
+also sets the data version (`version`), or, when it is larger than a request or the engine does
+not run a request as one transaction, staged in graphs of its own and then moved into place
+(`store.Staging`). What each engine guarantees (`endpoints.ENGINES`, docs/scaling.md): Oxigraph
+applies a request in one transaction, so readers see the whole commit or none of it; Virtuoso
+does not, so readers never see staged data but may see a move in progress.
 """

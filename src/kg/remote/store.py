@@ -1,5 +1,5 @@
 """A remote engine as kg's store: reads from it, commits prepared on a working copy and sent as
-one update request (see the package docstring)."""
+one update request, or staged and moved into place (see the package docstring)."""
 
 import itertools
 import tempfile
@@ -162,8 +162,9 @@ class RemoteStore:
         graph (the union of the named graphs) changed by what left and joined it, the new
         version. In one request when it fits REQUEST_BYTES and the engine runs a request as one
         transaction; else written first into staging graphs by as many requests as it takes
-        (N-Triples to the graph store where the engine has one: it parses them faster than
-        update text), then moved into place by one small request."""
+        (N-Quads to the graph store where the engine takes them: it parses them faster than
+        update text), then moved into place and versioned by one request (by a few, the version
+        last, where a request is not one transaction)."""
         kg_graphs = sorted(g for g in new.named_graphs() if isinstance(g, NamedNode))
         final = version_update(self.endpoints.base_iri, version, kg_graphs)
         request = _Request(self.skolem, old, new, graphs, self.default_graph)
