@@ -173,10 +173,12 @@ def _cell(column: dict, render) -> str:
     try:
         return render(column)
     except KeyError:  # not measured: the load failed, or the run stopped
-        return column.get("load_error", "")[:80] or "–"
+        return "–"
 
 
 def _load(column: dict) -> str:
+    if "load_error" in column:
+        return f"failed: {column['load_error'][:60]}"
     return f"{column['load_s']} s ({column['load_quads_per_s']:,} quads/s)"
 
 
