@@ -83,8 +83,8 @@ def _settings_error(error: ValueError) -> click.UsageError:
 @click.option(
     "--store",
     envvar="KG_STORE",
-    help="Store directory, or a SPARQL engine as sparql+http://HOST:PORT (Oxigraph) or virtuoso+http://HOST:PORT  "
-    "[env KG_STORE; default .kg/store]",
+    help="Store directory, or a SPARQL engine as sparql+http://HOST:PORT (Oxigraph) or "
+    "virtuoso+http://HOST:PORT  [env KG_STORE; default .kg/store]",
 )
 @click.option("--base-iri", envvar="KG_BASE_IRI", help="Base of data IRIs  [env KG_BASE_IRI]")
 @click.version_option(package_name="kg")
