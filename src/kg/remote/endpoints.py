@@ -38,16 +38,24 @@ class Engine:
 
 
 ENGINES = {  # sparql: Oxigraph server
-    "sparql": Engine("/query", "/update", "/store", TSV, False, True, graph_store=True),
+    "sparql": Engine(
+        "/query",
+        "/update",
+        "/store",
+        results=TSV,
+        union_default_graph=False,
+        atomic_requests=True,
+        graph_store=True,
+    ),
     # Virtuoso writes IRIs as strings in TSV; keeps the operations of a request that ran before
     # one that failed (measured with 7.2.5).
     "virtuoso": Engine(
         "/sparql",
         "/sparql",
         "/sparql-graph-crud",
-        JSON,
-        True,
-        False,
+        results=JSON,
+        union_default_graph=True,
+        atomic_requests=False,
         max_request_bytes=10 * 10**6,
         max_operations=200,
         dataset_pragmas=True,
