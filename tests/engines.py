@@ -54,6 +54,7 @@ class Engine(ServerProcess):
             self.url + self.query_path,
             data={"query": query},
             headers={"Accept": "application/sparql-results+json"},
+            timeout=60,
         )
         assert answer.status_code == 200, answer.text
         return answer.json()["results"]["bindings"]

@@ -46,8 +46,12 @@ class Settings(BaseSettings):
     #: `oxigraph serve --union-default-graph`): kg then keeps its default graph in a graph of its
     #: own and names its dataset in every query. Unset: what the engine kind does by default.
     store_union_default_graph: bool | None = None
-    #: Seconds kg waits for the remote engine's answer to one request (loads included).
+    #: Seconds kg waits for the remote engine's answer to one read request.
     store_timeout: float = Field(default=300.0, gt=0)
+    #: Seconds kg waits for the remote engine's answer to one write request: the engine answers
+    #: a load's upload or move only once it has applied it, which takes minutes for millions of
+    #: quads (bench/backends_bench.py).
+    store_write_timeout: float = Field(default=3600.0, gt=0)
     #: Where kg keeps its own files for a remote store: its working copy (what a load is
     #: validated and derived on before it is sent), exports, the search index.
     store_workdir: Path = Path(".kg/remote")

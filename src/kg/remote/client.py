@@ -26,9 +26,11 @@ def post(
     content_type: str,
     accept: str | None = None,
     length: int | None = None,
+    timeout: float | None = None,
 ) -> HTTPResponse:
-    """The engine's answer to a POST; the caller reads and closes it. A file body is sent from
-    where it is (never read whole) and sent again from its start when a retry needs it."""
+    """The engine's answer to a POST, waited for `timeout` seconds (else the endpoints' read
+    timeout); the caller reads and closes it. A file body is sent from where it is (never read
+    whole) and sent again from its start when a retry needs it."""
     headers = {"Content-Type": content_type}
     if accept:
         headers["Accept"] = accept
@@ -41,7 +43,7 @@ def post(
             body.seek(0)
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
         try:
-            return urllib.request.urlopen(request, timeout=endpoints.timeout)
+            return urllib.request.urlopen(request, timeout=timeout or endpoints.timeout)
         except urllib.error.HTTPError as error:
             raise _refusal(url, error) from None
         except (urllib.error.URLError, ConnectionError) as error:

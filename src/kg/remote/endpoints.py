@@ -2,6 +2,7 @@
 
 import base64
 from dataclasses import dataclass
+from typing import Literal
 
 from kg.remote.version import UNION_GRAPH
 from kg.settings import REMOTE_SCHEMES, Settings
@@ -17,6 +18,12 @@ class Engine:
     query_path: str
     update_path: str
     graph_path: str
+    #: How the graph store (Graph Store Protocol) takes a change too large for one update
+    #: request, rather than as update text, which the engines parse slower (and which Virtuoso
+    #: 7.2.5 crashed on, GPF page.c:119, a million triples in): "dataset", N-Quads POSTed to the
+    #: store itself, a request added as one transaction (Oxigraph's `POST /store`); "graph",
+    #: N-Triples POSTed to each graph (`?graph=`).
+    graph_store: Literal["dataset", "graph"]
     #: The results format kg asks SELECT and ASK answers in (TSV is read fastest).
     results: str
     #: The default graph is the union of every graph the engine holds.
@@ -28,9 +35,6 @@ class Engine:
     max_request_bytes: int = 128 * 2**20
     #: Operations of one update request, at most (Virtuoso: "query too large" past ~300).
     max_operations: int | None = None
-    #: Large changes are uploaded to the graph store as one N-Quads dataset (Oxigraph's
-    #: `POST /store`) rather than sent as update text, which the engine parses slower.
-    graph_store: bool = False
     #: The dataset is named by `define input:...` pragmas in the query text rather than by the
     #: protocol's parameters (Virtuoso answers each of those with a header: more than 100 of
     #: them, and no HTTP client reads the answer).
@@ -42,10 +46,10 @@ ENGINES = {  # sparql: Oxigraph server
         "/query",
         "/update",
         "/store",
+        "dataset",
         results=TSV,
         union_default_graph=False,
         atomic_requests=True,
-        graph_store=True,
     ),
     # Virtuoso writes IRIs as strings in TSV; keeps the operations of a request that ran before
     # one that failed (measured with 7.2.5).
@@ -53,6 +57,7 @@ ENGINES = {  # sparql: Oxigraph server
         "/sparql",
         "/sparql",
         "/sparql-graph-crud",
+        "graph",
         results=JSON,
         union_default_graph=True,
         atomic_requests=False,
@@ -71,7 +76,8 @@ class Endpoints:
     update: str
     graph: str
     base_iri: str  #: kg's base: the version graph and skolem IRIs are under it
-    timeout: float
+    timeout: float  #: seconds to wait for the answer to a read
+    write_timeout: float  #: ... to a write
     engine: Engine = ENGINES["sparql"]
     #: kg's default graph, as a graph of its own, where the engine's is the union of all graphs.
     union_graph: str | None = None
@@ -103,6 +109,7 @@ class Endpoints:
             graph=settings.store_graph_url or root + engine.graph_path,
             base_iri=settings.base_iri,
             timeout=settings.store_timeout,
+            write_timeout=settings.store_write_timeout,
             engine=engine,
             union_graph=settings.base_iri + UNION_GRAPH if union else None,
             authorization=authorization,

@@ -274,7 +274,8 @@ class RemoteReader:
         return f"GRAPH ?g {{ {pattern} }} FILTER(?g != {self.version_graph} && {self._unstaged})"
 
     def named_graphs(self) -> Iterator[NamedNode]:
-        for row in self._rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
+        # GROUP BY, not DISTINCT: Virtuoso 7.2 takes a minute over DISTINCT ?g of a few graphs.
+        for row in self._rows("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"):
             if self._is_data(row["g"]):
                 yield row["g"]
 

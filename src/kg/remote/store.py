@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, suppress
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlencode
 
 from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, Store, serialize
 
@@ -21,12 +22,13 @@ from kg.remote.version import (
     new_version,
     read_version,
     version_graph,
+    version_quads,
     version_query,
     version_update,
 )
 from kg.settings import Settings
 from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, exclusive_lock, export
-from kg.vocab import OWL, PREFIXES
+from kg.vocab import DCTERMS, OWL, PREFIXES
 
 WORKING_COPY = "copy"
 #: The data version the working copy holds; empty when it may differ from the engine's.
@@ -38,7 +40,7 @@ REQUEST_BYTES = 64 * 1024 * 1024
 #: Bytes of an update request kept in memory before it is spooled to a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 UPDATE = "application/sparql-update"
-NQUADS = RdfFormat.N_QUADS.media_type
+Graph = NamedNode | DefaultGraph
 #: Quads serialized at a time into an upload.
 UPLOAD_BATCH = 50_000
 
@@ -123,7 +125,7 @@ class RemoteStore:
             old, new = _open(before), _open(after)
             graphs = sorted(set(written(old, new)), key=str)
             try:
-                self._publish(old, new, graphs, version)
+                self._publish(old, new, graphs, version, first=engine_version is None)
             except SyntaxError as error:
                 raise StoreError(f"the SPARQL engine refused kg's update: {error}") from None
             except OSError as error:
@@ -157,18 +159,28 @@ class RemoteStore:
             raise StoreError(f"the store on the SPARQL engine cannot be read: {error}") from None
         (self.workdir / SYNCED).write_text(engine_version or "empty")
 
-    def _publish(self, old: Store, new: Store, graphs: list[NamedNode], version: str) -> None:
+    def _publish(
+        self, old: Store, new: Store, graphs: list[NamedNode], version: str, first: bool
+    ) -> None:
         """The change as SPARQL Update: each changed graph dropped and written again, the default
         graph (the union of the named graphs) changed by what left and joined it, the new
         version. In one request when it fits REQUEST_BYTES and the engine runs a request as one
         transaction; else written first into staging graphs by as many requests as it takes
         (N-Quads to the graph store where the engine takes them: it parses them faster than
         update text), then moved into place and versioned by one request (by a few, the version
-        last, where a request is not one transaction)."""
+        last, where a request is not one transaction). The `first` change of an engine that
+        has no version yet deletes nothing: where the graph store adds a dataset as one
+        transaction it is one upload (moving a staged change costs as much as uploading it)."""
+        engine, base_iri = self.endpoints.engine, self.endpoints.base_iri
+        self._drop_left_over_stagings()
         kg_graphs = sorted(g for g in new.named_graphs() if isinstance(g, NamedNode))
-        final = version_update(self.endpoints.base_iri, version, kg_graphs)
         request = _Request(self.skolem, old, new, graphs, self.default_graph)
-        if self.endpoints.engine.atomic_requests:
+        if first and request.first and engine.graph_store == "dataset":
+            versioned = (version_graph(base_iri), version_quads(base_iri, version, kg_graphs))
+            self._upload(itertools.chain(request.added(), [versioned]), whole=True)
+            return
+        final = version_update(base_iri, version, kg_graphs)
+        if engine.atomic_requests:
             with _spooled() as body:
                 for text in request.operations():
                     body.write(text.encode())
@@ -179,12 +191,13 @@ class RemoteStore:
                     self._send(body)
                     return
         staging = Staging(self.endpoints.base_iri, version, graphs, self.default_graph)
+        self._send_in_parts([staging.begin()])
         try:
-            if self.endpoints.engine.graph_store:
+            if engine.graph_store == "dataset":
                 self._upload(request.staged(staging))
             else:
-                self._send_in_parts(request.staged_operations(staging))
-            if self.endpoints.engine.atomic_requests:  # moved and versioned as one
+                self._upload_graphs(request.staged(staging))
+            if engine.atomic_requests:  # moved and versioned as one
                 self._send_in_parts(["".join(staging.finish()) + final])
             else:  # the version last, on its own
                 self._send_in_parts(staging.finish())
@@ -194,6 +207,12 @@ class RemoteStore:
                 body.write(staging.drop().encode())
                 self._send(body)
             raise
+
+    def _drop_left_over_stagings(self) -> None:
+        """Drops what a commit killed while staging left in the engine (out of kg's dataset)."""
+        base_iri = self.endpoints.base_iri
+        for row in self.reader()._rows(Staging.register_query(base_iri)):
+            self._send_in_parts([Staging.left_over(base_iri, row["map"]).drop() + " ;\n"])
 
     def _send_in_parts(self, texts: Iterable[str]) -> None:
         """Requests of about REQUEST_BYTES and at most the engine's operations, cut between
@@ -215,34 +234,47 @@ class RemoteStore:
         finally:
             body.close()
 
-    def _upload(self, parts: Iterable[tuple[NamedNode, Iterable[Quad]]]) -> None:
-        """The staged graphs' quads POSTed to the graph store as one N-Quads dataset (Oxigraph
-        adds them to their graphs), in requests of about REQUEST_BYTES: a request per graph
-        would cost a transaction per graph, and a load has thousands of small graphs."""
-        term = self.skolem.term
-        quads = (
-            Quad(term(quad.subject), quad.predicate, term(quad.object), graph)
-            for graph, graph_quads in parts
-            for quad in graph_quads
-        )
+    def _upload(self, parts: Iterable[tuple[Graph, Iterable[Quad]]], whole: bool = False) -> None:
+        """The quads of each (graph, quads) part POSTed to the graph store as one N-Quads dataset
+        (Oxigraph adds them to their graphs), in one request if `whole`, else in requests of
+        about REQUEST_BYTES: a request per graph would cost a transaction per graph, and a load
+        has thousands of small graphs."""
+        quads = (quad for graph, graph_quads in parts for quad in self._sent(graph_quads, graph))
+        self._post_batches(quads, RdfFormat.N_QUADS, self.endpoints.graph, whole)
+
+    def _upload_graphs(self, parts: Iterable[tuple[Graph, Iterable[Quad]]]) -> None:
+        """The triples of each (graph, quads) part POSTed to that graph in the graph store, in
+        requests of about REQUEST_BYTES."""
+        for graph, quads in parts:
+            url = f"{self.endpoints.graph}?{urlencode({'graph': graph.value})}"
+            self._post_batches(self._sent(quads, DefaultGraph()), RdfFormat.N_TRIPLES, url)
+
+    def _post_batches(
+        self, quads: Iterator[Quad], rdf_format: RdfFormat, url: str, whole: bool = False
+    ) -> None:
         body = _spooled()
         try:
             while batch := list(itertools.islice(quads, UPLOAD_BATCH)):
-                serialize(batch, body, RdfFormat.N_QUADS)
-                if body.tell() >= self._request_bytes():
-                    self._send(body, self.endpoints.graph, NQUADS)
+                serialize(batch, body, rdf_format)
+                if not whole and body.tell() >= self._request_bytes():
+                    self._send(body, url, rdf_format.media_type)
                     body.close()
                     body = _spooled()
             if body.tell():
-                self._send(body, self.endpoints.graph, NQUADS)
+                self._send(body, url, rdf_format.media_type)
         finally:
             body.close()
 
+    def _sent(self, quads: Iterable[Quad], graph: Graph) -> Iterator[Quad]:
+        """The quads as the engine is sent them: in `graph`, blank nodes as skolem IRIs."""
+        term = self.skolem.term
+        return (Quad(term(q.subject), q.predicate, term(q.object), graph) for q in quads)
+
     def _send(self, body: IO[bytes], url: str | None = None, media_type: str = UPDATE) -> None:
         length = body.tell()
-        response = post(
-            self.endpoints, url or self.endpoints.update, body, media_type, length=length
-        )
+        url = url or self.endpoints.update
+        timeout = self.endpoints.write_timeout
+        response = post(self.endpoints, url, body, media_type, length=length, timeout=timeout)
         response.read()
         response.close()
 
@@ -257,7 +289,8 @@ class Staging:
     """Where a change too large for one request is written before one request moves it into
     place: a graph per changed graph, what joins and leaves the default graph, and a map from
     each staged graph to the graph it replaces (so that the move is a few operations over all
-    graphs, not one per graph: loads have thousands)."""
+    graphs, not one per graph: loads have thousands). Each staging is listed in a register
+    graph until it is dropped, so that the next commit drops what a killed one left."""
 
     def __init__(
         self,
@@ -271,6 +304,24 @@ class Staging:
         self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
         self.map, self.replaces = NamedNode(prefix + "map"), NamedNode(prefix + "replaces")
         self.default_graph = default_graph
+        self.listed = (
+            f"GRAPH {_register(base_iri)} {{ {_register(base_iri)} {DCTERMS.hasPart} {self.map} }}"
+        )
+
+    @classmethod
+    def left_over(cls, base_iri: str, map_graph: NamedNode) -> "Staging":
+        """The staging whose map is `map_graph`, as the register lists it."""
+        version = map_graph.value.removeprefix(base_iri + STAGING).removesuffix("/map")
+        return cls(base_iri, version, [])
+
+    @staticmethod
+    def register_query(base_iri: str) -> str:
+        register = _register(base_iri)
+        pattern = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} ?map }}"
+        return f"SELECT ?map FROM NAMED {register} WHERE {{ {pattern} }}"
+
+    def begin(self) -> str:
+        return f"INSERT DATA {{ {self.listed} }} ;\n"
 
     def map_quads(self) -> Iterator[Quad]:
         for graph, staged in self.graphs.items():
@@ -299,6 +350,7 @@ class Staging:
         return [
             f"DELETE {{ {staged} }} WHERE {{ {mapped} {staged} }}",
             *(f"DROP SILENT GRAPH {graph}" for graph in (self.left, self.joined, self.map)),
+            f"DELETE DATA {{ {self.listed} }}",
         ]
 
 
@@ -329,6 +381,11 @@ class _Request:
         yield from self._data("DELETE DATA", self._left(), self.default_graph)
         yield from self._data("INSERT DATA", self._joined(), self.default_graph)
 
+    def added(self) -> Iterator[tuple[Graph, Iterable[Quad]]]:
+        """The first change, in place: (graph, quads) of each graph and of the default graph."""
+        yield from ((graph, self._graph(graph)) for graph in self.graphs)
+        yield self.default_graph or DefaultGraph(), self._graph(DefaultGraph())
+
     def staged(self, staging: Staging) -> Iterator[tuple[NamedNode, Iterable[Quad]]]:
         """The change as the content of `staging`'s graphs: (graph, quads)."""
         yield staging.map, staging.map_quads()
@@ -339,10 +396,6 @@ class _Request:
             return
         yield staging.left, self._left()
         yield staging.joined, self._joined()
-
-    def staged_operations(self, staging: Staging) -> Iterator[str]:
-        for graph, quads in self.staged(staging):
-            yield from self._data("INSERT DATA", quads, graph)
 
     @property
     def first(self) -> bool:
@@ -390,6 +443,10 @@ class _Request:
                 count = 0
         if count:
             yield closing + " ;\n"
+
+
+def _register(base_iri: str) -> NamedNode:
+    return NamedNode(f"{base_iri}{STAGING}register")
 
 
 def _has(store: Store, quad: Quad) -> bool:

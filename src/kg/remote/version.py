@@ -3,9 +3,9 @@ agrees on it (ETags, caches): one triple in a graph of its own, set by the reque
 changes the data."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
-from pyoxigraph import Literal, NamedNode, QuerySolutions
+from pyoxigraph import Literal, NamedNode, Quad, QuerySolutions
 
 from kg.vocab import DCTERMS, OWL
 
@@ -51,11 +51,19 @@ def new_version() -> str:
     return uuid.uuid4().hex
 
 
-def version_update(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> str:
+def version_quads(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> Iterator[Quad]:
     """The version and kg's named graphs (a reader on a union default graph names them)."""
     graph = version_graph(base_iri)
-    triples = [f"{graph} {OWL.versionInfo} {Literal(version)} ."]
-    triples += [f"{graph} {DCTERMS.hasPart} {part} ." for part in graphs]
+    yield Quad(graph, OWL.versionInfo, Literal(version), graph)
+    for part in graphs:
+        yield Quad(graph, DCTERMS.hasPart, part, graph)
+
+
+def version_update(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> str:
+    """The version graph replaced by `version_quads`."""
+    graph = version_graph(base_iri)
+    quads = version_quads(base_iri, version, graphs)
+    triples = [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
     # Batches: Virtuoso refuses an INSERT DATA of more than about 5,000 triples.
     batches = ("\n".join(triples[start : start + BATCH]) for start in range(0, len(triples), BATCH))
     inserts = [f"INSERT DATA {{ GRAPH {graph} {{\n{batch}\n}} }}" for batch in batches]
