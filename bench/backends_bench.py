@@ -8,9 +8,9 @@ engine.
 Each size's synthetic graph (bench/synth.py) is loaded with `bulk_load` (the path of a bulk
 import) into a fresh embedded store, and into a fresh engine (started as the tests start them:
 tests/engines.py) through kg's remote store, which commits on its working copy, then sends the
-change as update requests. The query mix
-(serve_bench.query_mix) then runs through `GraphStore.query` on each: median of REPEATS runs,
-answers read to their end. Writes bench/results/backends.json.
+change (an N-Quads upload into an empty Oxigraph; staged through Virtuoso's graph store, then
+moved). The query mix (serve_bench.query_mix) then runs through `GraphStore.query` on each:
+median of REPEATS runs, answers read to their end. Writes bench/results/backends.json.
 """
 
 import argparse

@@ -39,6 +39,10 @@ class Engine:
     #: protocol's parameters (Virtuoso answers each of those with a header: more than 100 of
     #: them, and no HTTP client reads the answer).
     dataset_pragmas: bool = False
+    #: Put before each update that moves or drops a staged change, which is then sent alone:
+    #: Virtuoso aborts one statement over millions of quads ("SR325: log after image size went
+    #: above the limit") unless it commits it row by row (still logged: `sql:log-enable 3`).
+    move_pragma: str = ""
 
 
 ENGINES = {  # sparql: Oxigraph server
@@ -64,6 +68,7 @@ ENGINES = {  # sparql: Oxigraph server
         max_request_bytes=10 * 10**6,
         max_operations=200,
         dataset_pragmas=True,
+        move_pragma="DEFINE sql:log-enable 3 ",
     ),
 }
 

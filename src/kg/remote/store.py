@@ -162,15 +162,14 @@ class RemoteStore:
     def _publish(
         self, old: Store, new: Store, graphs: list[NamedNode], version: str, first: bool
     ) -> None:
-        """The change as SPARQL Update: each changed graph dropped and written again, the default
-        graph (the union of the named graphs) changed by what left and joined it, the new
-        version. In one request when it fits REQUEST_BYTES and the engine runs a request as one
-        transaction; else written first into staging graphs by as many requests as it takes
-        (N-Quads to the graph store where the engine takes them: it parses them faster than
-        update text), then moved into place and versioned by one request (by a few, the version
-        last, where a request is not one transaction). The `first` change of an engine that
-        has no version yet deletes nothing: where the graph store adds a dataset as one
-        transaction it is one upload (moving a staged change costs as much as uploading it)."""
+        """The change, sent the way the engine takes it best. The `first` change of an engine
+        without a version deletes nothing: one N-Quads upload, where the graph store adds it as
+        one transaction. Else, where an update request is one transaction and the change fits
+        REQUEST_BYTES, one update request: each changed graph dropped and written again, the
+        default graph (the union of the named graphs) changed by what left and joined it, the
+        new version. Else uploaded into staging graphs through the graph store (engines parse
+        N-Quads and N-Triples faster than update text), then moved into place and versioned by
+        one request (by a few, the version last, where a request is not one transaction)."""
         engine, base_iri = self.endpoints.engine, self.endpoints.base_iri
         self._drop_left_over_stagings()
         kg_graphs = sorted(g for g in new.named_graphs() if isinstance(g, NamedNode))
@@ -200,19 +199,27 @@ class RemoteStore:
             if engine.atomic_requests:  # moved and versioned as one
                 self._send_in_parts(["".join(staging.finish()) + final])
             else:  # the version last, on its own
-                self._send_in_parts(staging.finish())
+                self._send_moves(staging.finish())
                 self._send_in_parts([final])
         except BaseException:
-            with suppress(OSError, SyntaxError), _spooled() as body:
-                body.write(staging.drop().encode())
-                self._send(body)
+            with suppress(OSError, SyntaxError):
+                self._send_moves(staging.drop())
             raise
 
     def _drop_left_over_stagings(self) -> None:
         """Drops what a commit killed while staging left in the engine (out of kg's dataset)."""
         base_iri = self.endpoints.base_iri
         for row in self.reader()._rows(Staging.register_query(base_iri)):
-            self._send_in_parts([Staging.left_over(base_iri, row["map"]).drop() + " ;\n"])
+            self._send_moves(Staging.left_over(base_iri, row["map"]).drop())
+
+    def _send_moves(self, operations: list[str]) -> None:
+        """Operations over a staged change, each on its own after the engine's move pragma
+        where it has one."""
+        if pragma := self.endpoints.engine.move_pragma:
+            for operation in operations:
+                self._send_in_parts([pragma + operation])
+        else:
+            self._send_in_parts(operations)
 
     def _send_in_parts(self, texts: Iterable[str]) -> None:
         """Requests of about REQUEST_BYTES and at most the engine's operations, cut between
@@ -340,8 +347,8 @@ class Staging:
         ]
         return [operation + " ;\n" for operation in operations]
 
-    def drop(self) -> str:
-        return " ;\n".join(self._dropping())
+    def drop(self) -> list[str]:
+        return [operation + " ;\n" for operation in self._dropping()]
 
     def _dropping(self) -> list[str]:
         spo = "?s ?p ?o"
