@@ -12,7 +12,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -319,6 +321,40 @@ def test_credentials_are_sent_and_a_refusal_is_reported(tmp_path):
         server.shutdown()
         server.server_close()
     assert seen == ["Bearer t0ken-t0ken"]
+
+
+def test_writes_wait_for_the_engine_longer_than_reads(tmp_path):
+    """An engine answers an upload or a move only once it has applied it: KG_STORE_WRITE_TIMEOUT
+    bounds that wait, KG_STORE_TIMEOUT a read's."""
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            self.rfile.read(int(self.headers["Content-Length"]))
+            time.sleep(1)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings = Settings(
+            store=f"sparql+http://127.0.0.1:{server.server_port}",
+            store_workdir=tmp_path,
+            store_timeout=0.3,
+            store_write_timeout=10,
+        )
+        store = RemoteStore(settings)
+        with pytest.raises(QueryError, match="timed out"):
+            store.query("ASK {}")
+        with tempfile.TemporaryFile() as body:
+            body.write(b"INSERT DATA { <urn:s> <urn:p> <urn:o> }")
+            store._send(body)  # waited for: no error
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_an_unreachable_engine_is_a_clear_error(tmp_path):
