@@ -46,15 +46,19 @@ ENGINE_OPTIONS = {"virtuoso": {"buffers": 340_000}}
 
 
 class PeakRss:
-    """Peak resident memory of a process tree, sampled every 50 ms."""
+    """Peak resident memory of a process (with its children: an engine's tree), sampled every
+    50 ms."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, children: bool = True) -> None:
         self.process = psutil.Process(pid)
+        self.children = children
         self.peak = 0
 
     def sample(self) -> None:
         try:
-            tree = [self.process, *self.process.children(recursive=True)]
+            tree = [self.process]
+            if self.children:
+                tree += self.process.children(recursive=True)
             self.peak = max(self.peak, sum(p.memory_info().rss for p in tree))
         except psutil.Error:
             pass
@@ -128,7 +132,7 @@ def bench_size(size: int, backends: list[str]) -> dict:
     stats = generate(size, data)
     sample = {k: v for k, v in vars(stats).items() if k.startswith("sample_")}
     result: dict = {"triples": stats.default_triples, "quads": stats.quads}
-    own = PeakRss(psutil.Process().pid)
+    own = PeakRss(psutil.Process().pid, children=False)  # the engines are its children
 
     for backend in backends:
         if backend == "embedded":
