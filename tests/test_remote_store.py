@@ -4,6 +4,7 @@ copies brought up to date, a load killed while it is being sent, blank nodes, cr
 errors, the CLI and `kg serve` on the engine."""
 
 import base64
+import contextlib
 import http.server
 import json
 import os
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -294,6 +296,18 @@ def test_settings_name_the_engine_services_and_credentials(tmp_path):
     assert Settings(store=tmp_path).store_dir == tmp_path
 
 
+@contextlib.contextmanager
+def fake_engine(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 answering as `handler` says; yields its KG_STORE."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"sparql+http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def test_credentials_are_sent_and_a_refusal_is_reported(tmp_path):
     seen: list[str | None] = []
 
@@ -307,19 +321,10 @@ def test_credentials_are_sent_and_a_refusal_is_reported(tmp_path):
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        settings = Settings(
-            store=f"sparql+http://127.0.0.1:{server.server_port}",
-            store_workdir=tmp_path,
-            store_token="t0ken-t0ken",
-        )
+    with fake_engine(Refusing) as store:
+        settings = Settings(store=store, store_workdir=tmp_path, store_token="t0ken-t0ken")
         with pytest.raises(StoreError, match="refused kg's credentials \\(wrong password\\)"):
             open_store(settings).snapshot()
-    finally:
-        server.shutdown()
-        server.server_close()
     assert seen == ["Bearer t0ken-t0ken"]
 
 
@@ -337,14 +342,9 @@ def test_writes_wait_for_the_engine_longer_than_reads(tmp_path):
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with fake_engine(Slow) as url:
         settings = Settings(
-            store=f"sparql+http://127.0.0.1:{server.server_port}",
-            store_workdir=tmp_path,
-            store_timeout=0.3,
-            store_write_timeout=10,
+            store=url, store_workdir=tmp_path, store_timeout=0.3, store_write_timeout=10
         )
         store = RemoteStore(settings)
         with pytest.raises(QueryError, match="timed out"):
@@ -352,9 +352,6 @@ def test_writes_wait_for_the_engine_longer_than_reads(tmp_path):
         with tempfile.TemporaryFile() as body:
             body.write(b"INSERT DATA { <urn:s> <urn:p> <urn:o> }")
             store._send(body)  # waited for: no error
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_an_unreachable_engine_is_a_clear_error(tmp_path):
