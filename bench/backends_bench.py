@@ -8,9 +8,10 @@ engine.
 Each size's synthetic graph (bench/synth.py) is loaded with `bulk_load` (the path of a bulk
 import) into a fresh embedded store, and into a fresh engine (started as the tests start them:
 tests/engines.py) through kg's remote store, which commits on its working copy, then sends the
-change (an N-Quads upload into an empty Oxigraph; staged through Virtuoso's graph store, then
-moved). The query mix (serve_bench.query_mix) then runs through `GraphStore.query` on each:
-median of REPEATS runs, answers read to their end. Writes bench/results/backends.json.
+change (a first load, written in place: N-Quads to Oxigraph's bulk loader, a graph a request to
+Virtuoso's graph store). The query mix (serve_bench.query_mix) then runs through
+`GraphStore.query` on each: median of `--repeats` runs (REPEATS by default), answers read to
+their end; `--skip` leaves queries out (recorded as not run). Writes bench/results/backends.json.
 """
 
 import argparse
@@ -86,12 +87,15 @@ def timed_with_memory(action, watched: list[PeakRss]):
     return seconds
 
 
-def run_mix(store, sample: dict) -> dict:
+def run_mix(store, sample: dict, repeats: int, skip: list[str]) -> dict:
     timings = {}
     for query in query_mix(sample):
+        if query.name in skip:
+            timings[query.name] = {"skipped": True}
+            continue
         runs = []
         try:
-            for _ in range(REPEATS):
+            for _ in range(repeats):
                 start = time.perf_counter()
                 result = store.query(query.text)
                 rows = sum(1 for _ in result) if not isinstance(result, bool) else 1
@@ -103,7 +107,7 @@ def run_mix(store, sample: dict) -> dict:
     return timings
 
 
-def measure(store, data: Path, quads: int, sample: dict, own: PeakRss, engine_pid=None) -> dict:
+def measure(store, data: Path, quads: int, sample: dict, own: PeakRss, mix: dict, engine_pid=None):
     from pyoxigraph import RdfFormat
 
     watched = [own] + ([PeakRss(engine_pid)] if engine_pid else [])
@@ -119,11 +123,11 @@ def measure(store, data: Path, quads: int, sample: dict, own: PeakRss, engine_pi
     }
     if engine_pid:
         measured["engine_peak_rss_mb"] = round(watched[1].peak / 2**20)
-    measured["queries"] = run_mix(store, sample)
+    measured["queries"] = run_mix(store, sample, **mix)
     return measured
 
 
-def bench_size(size: int, backends: list[str]) -> dict:
+def bench_size(size: int, backends: list[str], mix: dict) -> dict:
 
     folder = WORK / str(size)
     shutil.rmtree(folder, ignore_errors=True)
@@ -131,17 +135,17 @@ def bench_size(size: int, backends: list[str]) -> dict:
     data = folder / "data.nq"
     stats = generate(size, data)
     sample = {k: v for k, v in vars(stats).items() if k.startswith("sample_")}
-    result: dict = {"triples": stats.default_triples, "quads": stats.quads}
+    result: dict = {"triples": stats.default_triples, "quads": stats.quads, **mix}
     own = PeakRss(psutil.Process().pid, children=False)  # the engines are its children
 
     for backend in backends:
         if backend == "embedded":
             store = open_store(Settings(store=folder / "embedded"))
-            result[backend] = measure(store, data, stats.quads, sample, own)
+            result[backend] = measure(store, data, stats.quads, sample, own, mix)
         else:
             with engine(backend, folder, **ENGINE_OPTIONS.get(backend, {})) as server:
                 store = open_store(remote_settings(server, folder))
-                result[backend] = measure(store, data, stats.quads, sample, own, server.pid)
+                result[backend] = measure(store, data, stats.quads, sample, own, mix, server.pid)
         print(json.dumps({backend: result[backend]}), flush=True)
     shutil.rmtree(folder, ignore_errors=True)
     return result
@@ -195,6 +199,8 @@ def _memory(column: dict) -> str:
 
 def _timing(column: dict, name: str) -> str:
     answer = column["queries"][name]
+    if answer.get("skipped"):
+        return "not run"
     return f"{answer['median_ms']} ms" if "median_ms" in answer else "refused"
 
 
@@ -203,6 +209,8 @@ def main() -> int:
     parser.add_argument("--table", action="store_true", help="print the results as tables")
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=BACKENDS)
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs of each query")
+    parser.add_argument("--skip", nargs="+", default=[], metavar="QUERY", help="queries not run")
     options = parser.parse_args()
     if options.table:
         print(table(json.loads(RESULTS.read_text())))
@@ -221,11 +229,11 @@ def main() -> int:
         ).stdout.strip(),
         "virtuoso": _virtuoso_version(),
     }
-    results["repeats"] = REPEATS
+    mix = {"repeats": options.repeats, "skip": options.skip}
     results.pop("notes", None)  # notes are about one run: written again by hand after it
     for size in options.sizes:
         print(f"== {size:,} triples", flush=True)
-        measured = bench_size(size, options.backends)
+        measured = bench_size(size, options.backends, mix)
         results["sizes"].setdefault(str(size), {}).update(measured)
         RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     return 0

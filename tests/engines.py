@@ -164,7 +164,8 @@ def remote_settings(engine: Engine, directory: Path, **overrides) -> Settings:
     """Settings of kg on the engine, its working directory in `directory`."""
     if engine.union_default_graph:
         overrides.setdefault("store_union_default_graph", True)
-    return Settings(store=engine.store_url, store_workdir=directory / "kg-remote", **overrides)
+    overrides.setdefault("store", engine.store_url)
+    return Settings(store_workdir=directory / "kg-remote", **overrides)
 
 
 def remote_env(engine: Engine, directory: Path) -> dict[str, str]:

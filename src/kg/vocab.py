@@ -96,7 +96,7 @@ SKOS = Terms(
 DCTERMS = Terms(
     DCTERMS_NS,
     "title creator issued abstract identifier description license hasVersion source references "
-    "hasPart",
+    "hasPart type",
 )
 DC = Terms(DC_NS, "creator")
 OWL = Terms(

@@ -43,6 +43,11 @@ class Engine:
     #: Virtuoso aborts one statement over millions of quads ("SR325: log after image size went
     #: above the limit") unless it commits it row by row (still logged: `sql:log-enable 3`).
     move_pragma: str = ""
+    #: The graph store's query parameter that loads an upload with the engine's bulk loader,
+    #: outside any transaction (Oxigraph's `no_transaction`: a transaction holds all it adds in
+    #: memory, 5.5 GB for 3.6M quads). Used for first loads, which readers do not see until the
+    #: version lands.
+    bulk_parameter: str = ""
 
 
 ENGINES = {  # sparql: Oxigraph server
@@ -54,6 +59,7 @@ ENGINES = {  # sparql: Oxigraph server
         results=TSV,
         union_default_graph=False,
         atomic_requests=True,
+        bulk_parameter="no_transaction",
     ),
     # Virtuoso writes IRIs as strings in TSV; keeps the operations of a request that ran before
     # one that failed (measured with 7.2.5).

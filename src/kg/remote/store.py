@@ -4,7 +4,7 @@ one update request, or staged and moved into place (see the package docstring)."
 import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlencode
@@ -22,7 +22,6 @@ from kg.remote.version import (
     new_version,
     read_version,
     version_graph,
-    version_quads,
     version_query,
     version_update,
 )
@@ -31,6 +30,8 @@ from kg.store import Changeset, OxigraphStore, QueryResult, Snapshot, exclusive_
 from kg.vocab import DCTERMS, OWL, PREFIXES
 
 WORKING_COPY = "copy"
+#: What kg's readers see while a first load is on its way: an empty store.
+LOADING = Snapshot("remote-loading", None)
 #: The data version the working copy holds; empty when it may differ from the engine's.
 SYNCED = "copy.version"
 PUBLISH_LOCK = "publish.lock"
@@ -58,26 +59,37 @@ class RemoteStore:
 
     # --- reading ----------------------------------------------------------------------------
 
-    def reader(self) -> RemoteReader:
-        return RemoteReader(self.endpoints)
+    def reader(self) -> Store:
+        """kg's data as its readers see it: none while a first load is on its way."""
+        return self.snapshot().open()
 
     def version(self) -> str | None:
+        return read_version(self._read(version_query(self.endpoints.base_iri)))
+
+    def snapshot(self) -> Snapshot:
+        version = self.version()
+        if version is None and self._read(InPlaceLoad.in_progress_query(self.endpoints.base_iri)):
+            return LOADING
+        return Snapshot(f"remote-{version or 'empty'}", None, self.endpoints)
+
+    def _engine(self) -> RemoteReader:
+        return RemoteReader(self.endpoints)
+
+    def _read(self, query: str) -> list:
+        """The rows of one of kg's own queries (versions, registers) to the engine."""
         try:
-            return read_version(self.reader()._rows(version_query(self.endpoints.base_iri)))
+            return list(self._engine()._rows(query))
         except SyntaxError as error:
             raise StoreError(f"the SPARQL engine cannot be read: {error}") from None
         except OSError as error:
             raise StoreError(str(error)) from None
 
-    def snapshot(self) -> Snapshot:
-        return Snapshot(f"remote-{self.version() or 'empty'}", None, self.endpoints)
-
     def query(self, sparql: str, **options: object) -> QueryResult:
         try:
-            return self.reader().query(sparql, prefixes=PREFIXES, **options)  # type: ignore[return-value,arg-type]
+            return self.reader().query(sparql, prefixes=PREFIXES, **options)  # type: ignore[call-arg]
         except SyntaxError as error:
             raise QueryError(f"invalid SPARQL: {error}") from None
-        except OSError as error:
+        except (OSError, StoreError) as error:  # StoreError: the version could not be read
             raise QueryError(f"query failed: {error}") from None
 
     def export(self, output: IO[bytes], rdf_format: RdfFormat) -> None:
@@ -109,6 +121,8 @@ class RemoteStore:
         fails, so the next commit starts again from what the engine has."""
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self._lock():
+            with _sending():
+                self._drop_left_overs()
             engine_version = self.version()
             if engine_version is not None:
                 self._check_default_graph()
@@ -124,12 +138,8 @@ class RemoteStore:
             synced.write_text("")
             old, new = _open(before), _open(after)
             graphs = sorted(set(written(old, new)), key=str)
-            try:
+            with _sending():
                 self._publish(old, new, graphs, version, first=engine_version is None)
-            except SyntaxError as error:
-                raise StoreError(f"the SPARQL engine refused kg's update: {error}") from None
-            except OSError as error:
-                raise StoreError(f"the change could not be sent: {error}") from None
             synced.write_text(version)
 
     def _check_default_graph(self) -> None:
@@ -139,7 +149,7 @@ class RemoteStore:
             return
         graph = version_graph(self.endpoints.base_iri)
         query = f"SELECT ?v WHERE {{ {graph} {OWL.versionInfo} ?v }} LIMIT 1"
-        if any(True for _ in self.reader()._rows(query)):
+        if self._read(query):
             raise StoreError(
                 "the SPARQL engine's default graph is the union of all its graphs: "
                 "set KG_STORE_UNION_DEFAULT_GRAPH=true"
@@ -147,7 +157,7 @@ class RemoteStore:
 
     def _refresh(self, engine_version: str | None) -> None:
         """Makes the working copy what the engine holds (every named graph but the version's)."""
-        reader = self.reader()
+        reader = self._engine()
         quads = (
             q
             for q in reader.quads_for_pattern(None, None, None, None)
@@ -163,22 +173,20 @@ class RemoteStore:
         self, old: Store, new: Store, graphs: list[NamedNode], version: str, first: bool
     ) -> None:
         """The change, sent the way the engine takes it best. The `first` change of an engine
-        without a version deletes nothing: one N-Quads upload, where the graph store adds it as
-        one transaction. Else, where an update request is one transaction and the change fits
-        REQUEST_BYTES, one update request: each changed graph dropped and written again, the
-        default graph (the union of the named graphs) changed by what left and joined it, the
-        new version. Else uploaded into staging graphs through the graph store (engines parse
-        N-Quads and N-Triples faster than update text), then moved into place and versioned by
-        one request (by a few, the version last, where a request is not one transaction)."""
+        without kg's data deletes nothing: loaded in place (`_load_in_place`). Else, where an
+        update request is one transaction and the change fits REQUEST_BYTES, one update
+        request: each changed graph dropped and written again, the default graph (the union of
+        the named graphs) changed by what left and joined it, the new version. Else uploaded
+        into staging graphs through the graph store (engines parse N-Quads and N-Triples faster
+        than update text), then moved into place and versioned by one request (by a few, the
+        version last, where a request is not one transaction)."""
         engine, base_iri = self.endpoints.engine, self.endpoints.base_iri
-        self._drop_left_over_stagings()
         kg_graphs = sorted(g for g in new.named_graphs() if isinstance(g, NamedNode))
         request = _Request(self.skolem, old, new, graphs, self.default_graph)
-        if first and request.first and engine.graph_store == "dataset":
-            versioned = (version_graph(base_iri), version_quads(base_iri, version, kg_graphs))
-            self._upload(itertools.chain(request.added(), [versioned]), whole=True)
-            return
         final = version_update(base_iri, version, kg_graphs)
+        if first and request.first:
+            self._load_in_place(request, version, final)
+            return
         if engine.atomic_requests:
             with _spooled() as body:
                 for text in request.operations():
@@ -186,31 +194,52 @@ class RemoteStore:
                     if body.tell() > self._request_bytes():
                         break
                 else:
-                    body.write(final.encode())
+                    body.write("".join(final).encode())
                     self._send(body)
                     return
         staging = Staging(self.endpoints.base_iri, version, graphs, self.default_graph)
         self._send_in_parts([staging.begin()])
         try:
-            if engine.graph_store == "dataset":
-                self._upload(request.staged(staging))
-            else:
-                self._upload_graphs(request.staged(staging))
+            self._upload(request.staged(staging))
             if engine.atomic_requests:  # moved and versioned as one
-                self._send_in_parts(["".join(staging.finish()) + final])
+                self._send_in_parts(["".join(staging.finish() + final)])
             else:  # the version last, on its own
                 self._send_moves(staging.finish())
-                self._send_in_parts([final])
+                self._send_in_parts(final)
         except BaseException:
             with suppress(OSError, SyntaxError):
                 self._send_moves(staging.drop())
             raise
 
-    def _drop_left_over_stagings(self) -> None:
-        """Drops what a commit killed while staging left in the engine (out of kg's dataset)."""
+    def _load_in_place(self, request: "_Request", version: str, final: list[str]) -> None:
+        """The first change of an engine without kg's data, written straight into its graphs
+        (with the engine's bulk loader where it has one: a transaction would hold it all in the
+        engine's memory). The load is registered first, with the list of its graphs: until the
+        version lands, kg's readers see an empty store, and a load killed on the way is dropped
+        by the next commit."""
+        load = InPlaceLoad(self.endpoints.base_iri, version, request.graphs, self.default_graph)
+        self._send_in_parts([load.begin()])
+        try:
+            self._upload([(load.map, load.map_quads())])
+            self._upload(request.added(), bulk=True)
+        except BaseException:
+            with suppress(OSError, SyntaxError):
+                self._send_moves(load.drop())
+            raise
+        # Unregistered before versioned: a load killed in between is whole, only unversioned.
+        if self.endpoints.engine.atomic_requests:
+            self._send_in_parts(["".join(load.release() + final)])
+        else:
+            self._send_moves(load.release())
+            self._send_in_parts(final)
+
+    def _drop_left_overs(self) -> None:
+        """Drops what a commit killed while staging, or loading in place, left in the engine
+        (out of kg's dataset)."""
         base_iri = self.endpoints.base_iri
-        for row in self.reader()._rows(Staging.register_query(base_iri)):
-            self._send_moves(Staging.left_over(base_iri, row["map"]).drop())
+        for row in self._read(Staging.register_query(base_iri)):
+            kind = InPlaceLoad if row["in_place"] is not None else Staging
+            self._send_moves(kind.left_over(base_iri, row["map"], self.default_graph).drop())
 
     def _send_moves(self, operations: list[str]) -> None:
         """Operations over a staged change, each on its own after the engine's move pragma
@@ -241,13 +270,23 @@ class RemoteStore:
         finally:
             body.close()
 
-    def _upload(self, parts: Iterable[tuple[Graph, Iterable[Quad]]], whole: bool = False) -> None:
+    def _upload(self, parts: Iterable[tuple[Graph, Iterable[Quad]]], bulk: bool = False) -> None:
+        """The quads of each (graph, quads) part sent through the graph store as the engine
+        takes them (Engine.graph_store), with its bulk loader if `bulk` and it has one."""
+        if self.endpoints.engine.graph_store == "graph":
+            self._upload_graphs(parts)
+            return
+        url = self.endpoints.graph
+        if bulk and self.endpoints.engine.bulk_parameter:
+            url += "?" + self.endpoints.engine.bulk_parameter
+        self._upload_dataset(parts, url)
+
+    def _upload_dataset(self, parts: Iterable[tuple[Graph, Iterable[Quad]]], url: str) -> None:
         """The quads of each (graph, quads) part POSTed to the graph store as one N-Quads dataset
-        (Oxigraph adds them to their graphs), in one request if `whole`, else in requests of
-        about REQUEST_BYTES: a request per graph would cost a transaction per graph, and a load
-        has thousands of small graphs."""
+        (Oxigraph adds them to their graphs), in requests of about REQUEST_BYTES: a request per
+        graph would cost a transaction per graph, and a load has thousands of small graphs."""
         quads = (quad for graph, graph_quads in parts for quad in self._sent(graph_quads, graph))
-        self._post_batches(quads, RdfFormat.N_QUADS, self.endpoints.graph, whole)
+        self._post_batches(quads, RdfFormat.N_QUADS, url)
 
     def _upload_graphs(self, parts: Iterable[tuple[Graph, Iterable[Quad]]]) -> None:
         """The triples of each (graph, quads) part POSTed to that graph in the graph store, in
@@ -256,14 +295,12 @@ class RemoteStore:
             url = f"{self.endpoints.graph}?{urlencode({'graph': graph.value})}"
             self._post_batches(self._sent(quads, DefaultGraph()), RdfFormat.N_TRIPLES, url)
 
-    def _post_batches(
-        self, quads: Iterator[Quad], rdf_format: RdfFormat, url: str, whole: bool = False
-    ) -> None:
+    def _post_batches(self, quads: Iterator[Quad], rdf_format: RdfFormat, url: str) -> None:
         body = _spooled()
         try:
             while batch := list(itertools.islice(quads, UPLOAD_BATCH)):
                 serialize(batch, body, rdf_format)
-                if not whole and body.tell() >= self._request_bytes():
+                if body.tell() >= self._request_bytes():
                     self._send(body, url, rdf_format.media_type)
                     body.close()
                     body = _spooled()
@@ -307,25 +344,32 @@ class Staging:
         default_graph: NamedNode | None = None,
     ) -> None:
         prefix = f"{base_iri}{STAGING}{version}/"
-        self.graphs = {graph: NamedNode(f"{prefix}{n}") for n, graph in enumerate(graphs)}
+        self.graphs = {graph: self._staged(prefix, n, graph) for n, graph in enumerate(graphs)}
         self.joined, self.left = NamedNode(prefix + "joined"), NamedNode(prefix + "left")
         self.map, self.replaces = NamedNode(prefix + "map"), NamedNode(prefix + "replaces")
         self.default_graph = default_graph
-        self.listed = (
-            f"GRAPH {_register(base_iri)} {{ {_register(base_iri)} {DCTERMS.hasPart} {self.map} }}"
-        )
+        register = _register(base_iri)
+        self.listed = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} {self.map} }}"
+
+    @staticmethod
+    def _staged(prefix: str, number: int, graph: NamedNode) -> NamedNode:
+        return NamedNode(f"{prefix}{number}")
 
     @classmethod
-    def left_over(cls, base_iri: str, map_graph: NamedNode) -> "Staging":
+    def left_over(
+        cls, base_iri: str, map_graph: NamedNode, default_graph: NamedNode | None
+    ) -> "Staging":
         """The staging whose map is `map_graph`, as the register lists it."""
         version = map_graph.value.removeprefix(base_iri + STAGING).removesuffix("/map")
-        return cls(base_iri, version, [])
+        return cls(base_iri, version, [], default_graph)
 
     @staticmethod
     def register_query(base_iri: str) -> str:
+        """The maps of the stagings registered (and ?in_place, bound for in-place loads)."""
         register = _register(base_iri)
-        pattern = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} ?map }}"
-        return f"SELECT ?map FROM NAMED {register} WHERE {{ {pattern} }}"
+        in_place = f"OPTIONAL {{ ?map {DCTERMS.type} ?in_place }}"
+        pattern = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} ?map {in_place} }}"
+        return f"SELECT ?map ?in_place FROM NAMED {register} WHERE {{ {pattern} }}"
 
     def begin(self) -> str:
         return f"INSERT DATA {{ {self.listed} }} ;\n"
@@ -351,14 +395,56 @@ class Staging:
         return [operation + " ;\n" for operation in self._dropping()]
 
     def _dropping(self) -> list[str]:
-        spo = "?s ?p ?o"
+        dropped = (f"DROP SILENT GRAPH {graph}" for graph in (self.left, self.joined))
+        return [self._unstaging(), *dropped, *self._unregistering()]
+
+    def _unstaging(self) -> str:
+        """Deletes the staged graphs' triples."""
         mapped = f"GRAPH {self.map} {{ ?staged {self.replaces} ?graph }}"
-        staged = f"GRAPH ?staged {{ {spo} }}"
-        return [
-            f"DELETE {{ {staged} }} WHERE {{ {mapped} {staged} }}",
-            *(f"DROP SILENT GRAPH {graph}" for graph in (self.left, self.joined, self.map)),
-            f"DELETE DATA {{ {self.listed} }}",
-        ]
+        staged = "GRAPH ?staged { ?s ?p ?o }"
+        return f"DELETE {{ {staged} }} WHERE {{ {mapped} {staged} }}"
+
+    def _unregistering(self) -> list[str]:
+        return [f"DROP SILENT GRAPH {self.map}", f"DELETE DATA {{ {self.listed} }}"]
+
+
+class InPlaceLoad(Staging):
+    """A first load written straight into the graphs it fills: its map lists each graph as
+    staged into itself, so that dropping it (when it was killed) drops them, with the default
+    graph, which was empty before it."""
+
+    IN_PLACE = '"in place"'
+
+    def __init__(
+        self,
+        base_iri: str,
+        version: str,
+        graphs: list[NamedNode],
+        default_graph: NamedNode | None = None,
+    ) -> None:
+        super().__init__(base_iri, version, graphs, default_graph)
+        register = _register(base_iri)
+        marked = f"{self.map} {DCTERMS.type} {self.IN_PLACE}"
+        self.listed = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} {self.map} . {marked} }}"
+
+    @staticmethod
+    def _staged(prefix: str, number: int, graph: NamedNode) -> NamedNode:
+        return graph
+
+    @classmethod
+    def in_progress_query(cls, base_iri: str) -> str:
+        """A row if a first load is in progress (or was killed, until the next commit)."""
+        register = _register(base_iri)
+        pattern = f"GRAPH {register} {{ ?map {DCTERMS.type} {cls.IN_PLACE} }}"
+        return f"SELECT ?map FROM NAMED {register} WHERE {{ {pattern} }} LIMIT 1"
+
+    def release(self) -> list[str]:
+        """The load done: unregistered, its graphs kept."""
+        return [operation + " ;\n" for operation in self._unregistering()]
+
+    def _dropping(self) -> list[str]:
+        default = f"GRAPH {self.default_graph}" if self.default_graph else "DEFAULT"
+        return [self._unstaging(), f"DROP SILENT {default}", *self._unregistering()]
 
 
 class _Request:
@@ -450,6 +536,17 @@ class _Request:
                 count = 0
         if count:
             yield closing + " ;\n"
+
+
+@contextmanager
+def _sending() -> Iterator[None]:
+    """A write to the engine, its failures told as kg's."""
+    try:
+        yield
+    except SyntaxError as error:
+        raise StoreError(f"the SPARQL engine refused kg's update: {error}") from None
+    except OSError as error:
+        raise StoreError(f"the change could not be sent: {error}") from None
 
 
 def _register(base_iri: str) -> NamedNode:

@@ -52,19 +52,25 @@ def new_version() -> str:
 
 
 def version_quads(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> Iterator[Quad]:
-    """The version and kg's named graphs (a reader on a union default graph names them)."""
+    """kg's named graphs (a reader on a union default graph names them), then the version."""
     graph = version_graph(base_iri)
-    yield Quad(graph, OWL.versionInfo, Literal(version), graph)
     for part in graphs:
         yield Quad(graph, DCTERMS.hasPart, part, graph)
+    yield Quad(graph, OWL.versionInfo, Literal(version), graph)
 
 
-def version_update(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> str:
-    """The version graph replaced by `version_quads`."""
+def version_update(base_iri: str, version: str, graphs: Iterable[NamedNode]) -> list[str]:
+    """The operations that replace the version graph by `version_quads`, the version last (on
+    an engine that applies them one by one, readers meanwhile see no version)."""
     graph = version_graph(base_iri)
     quads = version_quads(base_iri, version, graphs)
-    triples = [f"{q.subject} {q.predicate} {q.object} ." for q in quads]
-    # Batches: Virtuoso refuses an INSERT DATA of more than about 5,000 triples.
-    batches = ("\n".join(triples[start : start + BATCH]) for start in range(0, len(triples), BATCH))
-    inserts = [f"INSERT DATA {{ GRAPH {graph} {{\n{batch}\n}} }}" for batch in batches]
-    return " ;\n".join([f"DROP SILENT GRAPH {graph}", *inserts])
+    *listed, versioned = (f"{q.subject} {q.predicate} {q.object} ." for q in quads)
+    # Batches: Virtuoso refuses an INSERT DATA of more than about 5,000 triples, and a request
+    # of more than 10 MB (the list of 400k graphs is 40 MB).
+    batches = ("\n".join(listed[start : start + BATCH]) for start in range(0, len(listed), BATCH))
+    operations = [
+        f"DROP SILENT GRAPH {graph}",
+        *(f"INSERT DATA {{ GRAPH {graph} {{\n{batch}\n}} }}" for batch in batches),
+        f"INSERT DATA {{ GRAPH {graph} {{ {versioned} }} }}",
+    ]
+    return [operation + " ;\n" for operation in operations]
