@@ -169,7 +169,9 @@ def table(results: dict) -> str:
         names = next((list(c["queries"]) for c in columns if "queries" in c), [])
         rows = [("load", _load), ("peak memory", _memory)]
         rows += [(name, lambda c, name=name: _timing(c, name)) for name in names]
-        out += [f"### {int(size):,} triples ({measured['quads']:,} quads)", ""]
+        runs = measured.get("repeats", REPEATS)
+        how = f"median of {runs} runs" if runs > 1 else "one run"
+        out += [f"### {int(size):,} triples ({measured['quads']:,} quads; queries: {how})", ""]
         out += ["| | " + " | ".join(backends) + " |", "|---" * (len(backends) + 1) + "|"]
         for label, render in rows:
             out.append(f"| {label} | " + " | ".join(_cell(c, render) for c in columns) + " |")
