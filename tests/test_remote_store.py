@@ -264,6 +264,12 @@ def test_a_first_load_killed_while_it_is_sent_is_never_seen(engine, tmp_path, co
     assert store.quad_count() == 0 and not store.named_graphs()
     assert not list(store.query("SELECT * WHERE { ?s ?p ?o }"))
     # The next load drops the killed one's graphs, then lands whole.
+    _lands_whole(engine, settings, own_graphs, tmp_path)
+
+
+def _lands_whole(engine: Engine, settings: Settings, own_graphs: set[str], tmp_path: Path) -> None:
+    """A load after a killed first one lands whole: the dataset of the embedded store, and in
+    the engine only its graphs (and kg's own: version, union), none of the killed load's."""
     assert load(settings, SAMPLE).committed
     local = Settings(store=tmp_path / "local")
     assert load(local, SAMPLE).committed
@@ -307,13 +313,7 @@ def test_a_first_load_is_not_seen_until_it_lands(engine, tmp_path, monkeypatch):
         thread.join(120)
     assert failures == [StoreError]
     assert open_store(settings).snapshot().version == "remote-loading"
-    assert load(settings, SAMPLE).committed
-    local = Settings(store=tmp_path / "local")
-    assert load(local, SAMPLE).committed
-    assert dataset(settings) == dataset(local)
-    base = settings.base_iri
-    kept = {g.value for g in open_store(local).named_graphs()} | {base + "graph/version"}
-    assert engine_graphs(engine) - own_graphs - {base + "graph/union"} == kept
+    _lands_whole(engine, settings, own_graphs, tmp_path)
 
 
 def test_settings_name_the_engine_services_and_credentials(tmp_path):

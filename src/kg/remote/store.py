@@ -349,7 +349,12 @@ class Staging:
         self.map, self.replaces = NamedNode(prefix + "map"), NamedNode(prefix + "replaces")
         self.default_graph = default_graph
         register = _register(base_iri)
-        self.listed = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} {self.map} }}"
+        listed = f"{register} {DCTERMS.hasPart} {self.map} . {self._marks()}"
+        self.listed = f"GRAPH {register} {{ {listed} }}"
+
+    def _marks(self) -> str:
+        """What the register says of this kind of staging's map, besides listing it."""
+        return ""
 
     @staticmethod
     def _staged(prefix: str, number: int, graph: NamedNode) -> NamedNode:
@@ -415,17 +420,8 @@ class InPlaceLoad(Staging):
 
     IN_PLACE = '"in place"'
 
-    def __init__(
-        self,
-        base_iri: str,
-        version: str,
-        graphs: list[NamedNode],
-        default_graph: NamedNode | None = None,
-    ) -> None:
-        super().__init__(base_iri, version, graphs, default_graph)
-        register = _register(base_iri)
-        marked = f"{self.map} {DCTERMS.type} {self.IN_PLACE}"
-        self.listed = f"GRAPH {register} {{ {register} {DCTERMS.hasPart} {self.map} . {marked} }}"
+    def _marks(self) -> str:
+        return f"{self.map} {DCTERMS.type} {self.IN_PLACE} ."
 
     @staticmethod
     def _staged(prefix: str, number: int, graph: NamedNode) -> NamedNode:
